@@ -1,0 +1,1 @@
+"""Switchboard's domain logic: every rule and every write lives here, never in a page."""

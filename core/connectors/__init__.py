@@ -1,0 +1,1 @@
+"""Connectors: the catalog of declarative templates and the configured connectors."""

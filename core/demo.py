@@ -1,0 +1,278 @@
+"""The demo workspace: the seed's systems and six flows, two demo users, and connectors
+pointing at the local sandbox. Loading it twice changes nothing.
+
+    python -m core.demo
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from core.accounts import create_user, ensure_first_admin
+from core.connectors.registry import ConnectorInput, create_connector
+from core.errors import SwitchboardError
+from core.integrations import IntegrationInput, create_integration
+from core.permissions import Actor
+from core.settings import PROJECT_ROOT
+from core.systems import SystemInput, create_system
+from core.workspace import Workspace, open_workspace
+from db.engine import read_session
+from db.models import Connector, Integration, System, User
+
+DEMO_USERS = (
+    ("editor", "Erin Editor", "editor", "switchboard-editor"),
+    ("viewer", "Victor Viewer", "viewer", "switchboard-viewer"),
+)
+
+SYSTEMS = (
+    SystemInput("Website", "website", "Company website", "Marketing", "Public site and forms"),
+    SystemInput("GA4", "analytics", "Google Analytics 4", "Marketing", "Web analytics"),
+    SystemInput("BigQuery", "warehouse", "Google BigQuery", "Product", "The data warehouse", True),
+    SystemInput("CRM", "crm", "HubSpot", "Sales", "Contacts, companies and deals", True),
+    SystemInput("MAP", "map", "Mailchimp", "Marketing", "E-mail marketing audiences", True),
+    SystemInput("Ad platforms", "ads", "Google Ads", "Marketing", "Paid search and display"),
+    SystemInput("Billing", "billing", "Stripe", "Finance", "Customers, charges, invoices", True),
+)
+
+
+@dataclass(frozen=True)
+class DemoFlow:
+    name: str
+    source: str
+    destination: str
+    data: str
+    frequency: str
+    method: str
+    domain: str
+    criticality: str
+
+
+FLOWS = (
+    DemoFlow(
+        "Website → GA4 events",
+        "Website",
+        "GA4",
+        "Events",
+        "real-time",
+        "javascript",
+        "Marketing",
+        "medium",
+    ),
+    DemoFlow(
+        "GA4 → BigQuery export",
+        "GA4",
+        "BigQuery",
+        "Analytics",
+        "daily",
+        "native",
+        "Marketing",
+        "medium",
+    ),
+    DemoFlow(
+        "CRM → MAP contacts", "CRM", "MAP", "Contacts", "real-time", "api", "Marketing", "high"
+    ),
+    DemoFlow(
+        "MAP → CRM activities", "MAP", "CRM", "Activities", "real-time", "api", "Sales", "high"
+    ),
+    DemoFlow(
+        "Ad spend → Warehouse",
+        "Ad platforms",
+        "BigQuery",
+        "Spend",
+        "daily",
+        "etl",
+        "Marketing",
+        "medium",
+    ),
+    DemoFlow(
+        "Website forms → CRM",
+        "Website",
+        "CRM",
+        "Form data",
+        "real-time",
+        "webhook",
+        "Sales",
+        "critical",
+    ),
+)
+
+
+def _service_account_json() -> str:
+    path = PROJECT_ROOT / "sandbox" / "service_account.json"
+    return path.read_text() if path.exists() else ""
+
+
+def demo_connectors(sandbox_url: str) -> list[tuple[ConnectorInput, str | None]]:
+    """The demo's connectors, each pointed at the sandbox, with the system it reaches."""
+    google_token = f"{sandbox_url}/google-oauth/token"
+    key_json = _service_account_json()
+    specs: list[tuple[ConnectorInput, str | None]] = [
+        (
+            ConnectorInput(
+                "HubSpot (sandbox)",
+                "hubspot",
+                f"{sandbox_url}/hubspot",
+                {"access_token": "pat-sandbox-hubspot"},
+                "Sales",
+            ),
+            "CRM",
+        ),
+        (
+            ConnectorInput(
+                "Mailchimp (sandbox)",
+                "mailchimp",
+                f"{sandbox_url}/mailchimp",
+                {
+                    "dc": "us1",
+                    "api_key": "00000000000000000000000000000000-us1",
+                    "list_id": "a1b2c3d4e5",
+                },
+                "Marketing",
+            ),
+            "MAP",
+        ),
+        (
+            ConnectorInput(
+                "Google Ads (sandbox)",
+                "google_ads",
+                f"{sandbox_url}/google-ads",
+                {
+                    "token_url": google_token,
+                    "client_id": "google-client",
+                    "client_secret": "google-secret",
+                    "refresh_token": "google-refresh",
+                    "developer_token": "sandbox-dev-token",
+                    "customer_id": "1234567890",
+                },
+                "Marketing",
+            ),
+            "Ad platforms",
+        ),
+        (
+            ConnectorInput(
+                "Stripe (sandbox)",
+                "stripe",
+                f"{sandbox_url}/stripe",
+                {"secret_key": "sk_test_sandbox"},
+                "Finance",
+            ),
+            "Billing",
+        ),
+        (
+            ConnectorInput(
+                "Salesforce (sandbox)",
+                "salesforce",
+                f"{sandbox_url}/salesforce",
+                {
+                    "token_url": f"{sandbox_url}/salesforce/services/oauth2/token",
+                    "client_id": "salesforce-client",
+                    "client_secret": "salesforce-secret",
+                },
+                "Sales",
+            ),
+            None,
+        ),
+    ]
+    if key_json:
+        specs += [
+            (
+                ConnectorInput(
+                    "GA4 (sandbox)",
+                    "google_analytics_4",
+                    f"{sandbox_url}/ga4",
+                    {
+                        "token_url": google_token,
+                        "service_account_json": key_json,
+                        "property_id": "123456789",
+                    },
+                    "Marketing",
+                ),
+                "GA4",
+            ),
+            (
+                ConnectorInput(
+                    "BigQuery (sandbox)",
+                    "warehouse",
+                    f"{sandbox_url}/bigquery",
+                    {
+                        "token_url": google_token,
+                        "service_account_json": key_json,
+                        "project_id": "sandbox-project",
+                        "dataset_id": "marketing",
+                    },
+                    "Product",
+                ),
+                "BigQuery",
+            ),
+        ]
+    return specs
+
+
+def load_demo(ws: Workspace) -> list[str]:
+    """Add whatever of the demo is missing; returns what was added."""
+    ensure_first_admin(ws)
+    actor = Actor.system("demo")
+    added: list[str] = []
+    with read_session(ws.engine) as session:
+        users = set(session.exec(select(User.username)))
+        systems = {s.name: s.id for s in session.exec(select(System))}
+        flows = set(session.exec(select(Integration.name)))
+        connectors = set(session.exec(select(Connector.name)))
+    for username, name, role, password in DEMO_USERS:
+        if username not in users:
+            create_user(
+                ws, actor, username=username, display_name=name, role=role, password=password
+            )
+            added.append(f"user {username}")
+    for system in SYSTEMS:
+        if system.name not in systems:
+            systems[system.name] = create_system(ws, actor, system).id
+            added.append(f"system {system.name}")
+    for flow in FLOWS:
+        if flow.name not in flows:
+            create_integration(
+                ws,
+                actor,
+                IntegrationInput(
+                    name=flow.name,
+                    source_system_id=systems[flow.source],
+                    destination_system_id=systems[flow.destination],
+                    data=flow.data,
+                    frequency=flow.frequency,
+                    method=flow.method,
+                    domain=flow.domain,
+                    owner="Marketing Ops",
+                    criticality=flow.criticality,
+                ),
+            )
+            added.append(f"flow {flow.name}")
+    for spec, system_name in demo_connectors(ws.settings.sandbox_url):
+        if spec.name not in connectors:
+            system_id = systems.get(system_name) if system_name else None
+            create_connector(
+                ws,
+                actor,
+                ConnectorInput(
+                    spec.name, spec.template_id, spec.base_url, spec.values, spec.domain, system_id
+                ),
+            )
+            added.append(f"connector {spec.name}")
+    return added
+
+
+def main() -> int:
+    try:
+        ws = open_workspace()
+        added = load_demo(ws)
+    except SwitchboardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Demo workspace ready ({len(added)} item(s) added).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

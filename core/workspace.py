@@ -1,0 +1,64 @@
+"""Opening Switchboard's workspace: settings, the store (migrated) and the vault together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from core.errors import ConfigurationError
+from core.settings import Settings, load_settings
+from core.vault import Vault, load_vault
+from db import migrate
+from db.engine import get_engine
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """What every core service needs: where the data lives and how secrets are sealed."""
+
+    settings: Settings
+    engine: Engine
+    vault: Vault
+
+
+def _describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable)"
+
+
+def open_store(settings: Settings) -> Engine:
+    """The engine, with the schema migrated to the newest revision.
+
+    A store that cannot be reached becomes a ConfigurationError naming DATABASE_URL.
+    """
+    try:
+        engine = get_engine(settings.database_url)
+        migrate.upgrade(engine)
+    except ArgumentError:
+        raise ConfigurationError(
+            f"DATABASE_URL ({_describe(settings.database_url)}) is not a valid database URL.",
+            fix="Use postgresql://USER:PASSWORD@HOST:5432/DATABASE, or unset DATABASE_URL.",
+        ) from None
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+        setting = "DATABASE_URL" if not settings.is_sqlite else "SWITCHBOARD_DATA_DIR"
+        raise ConfigurationError(
+            f"The store at {_describe(settings.database_url)} cannot be opened: {reason}.",
+            fix=f"Check {setting}: the host, port, user name, password and database name, and "
+            "that the database server is running and reachable.",
+        ) from None
+    return engine
+
+
+def open_workspace(settings: Settings | None = None) -> Workspace:
+    """Settings from the environment, the migrated store and the vault."""
+    settings = settings or load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = open_store(settings)
+    return Workspace(settings=settings, engine=engine, vault=load_vault(settings))
