@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import bcrypt
 from sqlmodel import select
 
 from core import audit
-from core.errors import AccountLocked, FieldProblem, InputError, NotFound
+from core.errors import AccountLocked, ConfigurationError, FieldProblem, InputError, NotFound
 from core.permissions import Action, Actor, Role, require
 from core.workspace import Workspace
 from db.engine import read_session, write_session
@@ -303,3 +304,39 @@ def unlock(ws: Workspace, actor: Actor, username: str) -> None:
             entity_id=username,
             summary=f"Unlocked {username}",
         )
+
+
+def touch(ws: Workspace, username: str, now: datetime | None = None) -> None:
+    """Note that the user is active (for the inactivity timeout across sessions)."""
+    with write_session(ws.engine) as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is not None:
+            user.last_seen_at = now or utcnow()
+            session.add(user)
+
+
+def idle_too_long(ws: Workspace, username: str, now: datetime | None = None) -> bool:
+    """True when the user's last activity is older than the inactivity timeout."""
+    now = now or utcnow()
+    with read_session(ws.engine) as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or user.last_seen_at is None:
+        return False
+    return now - user.last_seen_at > timedelta(minutes=ws.settings.session_timeout_minutes)
+
+
+def cookie_key(ws: Workspace) -> str:
+    """The login cookie's signing key: 48 random bytes kept in the data directory (0600)."""
+    path = ws.settings.cookie_key_file
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    key = path.read_text().strip()
+    if len(key) < 43:  # 32 bytes of entropy in URL-safe base64
+        raise ConfigurationError(
+            f"The cookie key file {path} is too short or damaged.",
+            fix="Delete it; Switchboard makes a new one at the next start (everyone signs in "
+            "again).",
+        )
+    return key

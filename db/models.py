@@ -35,6 +35,8 @@ class User(SQLModel, table=True):
     # while in the future, the account refuses every password
     locked_until: datetime | None = None
     last_login_at: datetime | None = None
+    # the last time the user did anything; drives the inactivity timeout across sessions
+    last_seen_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 01:23:08.768204
+Create Date: 2026-11-22
 """
 
 from collections.abc import Sequence
@@ -47,6 +47,10 @@ def upgrade() -> None:
         sa.Column("last_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.bulk_insert(
+        sa.table("audit_head", sa.column("id", sa.Integer), sa.column("last_hash", sa.String)),
+        [{"id": 1, "last_hash": "0" * 64}],
+    )
     op.create_table(
         "systems",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -75,6 +79,7 @@ def upgrade() -> None:
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("last_login_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("last_seen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),

@@ -1,0 +1,129 @@
+"""Switchboard: sign-in, then the pages this user's role may use (``st.navigation``).
+
+A page a role may not use is not in the navigation, so its URL leads nowhere; and every
+write in ``core`` checks the role again.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import LoginError
+
+from core import accounts
+from core.errors import SwitchboardError
+from core.permissions import Action, Role, can
+from pages.common import show_error, workspace
+
+st.set_page_config(page_title="Switchboard", page_icon="🔀", layout="wide")
+
+PAGES = [
+    # (file, title, icon, action needed)
+    ("pages/overview.py", "Overview", "🏠", Action.VIEW_REGISTRY),
+    ("pages/connectors.py", "Connectors", "🔌", Action.VIEW_REGISTRY),
+    ("pages/systems.py", "Systems", "🗂️", Action.VIEW_REGISTRY),
+    ("pages/audit_log.py", "Audit log", "📜", Action.VIEW_AUDIT),
+    ("pages/users.py", "Users", "👥", Action.MANAGE_USERS),
+]
+
+
+def _sign_out(reason: str) -> None:
+    username = st.session_state.get("username")
+    if username:
+        accounts.record_logout(ws, username, reason)
+    authenticator.logout(location="unrendered")
+    for key in ("sb_role", "sb_signed_in", "sb_last_activity"):
+        st.session_state.pop(key, None)
+
+
+try:
+    ws = workspace()
+    authenticator = stauth.Authenticate(
+        accounts.login_credentials(ws),
+        cookie_name="switchboard_session",
+        cookie_key=accounts.cookie_key(ws),
+        cookie_expiry_days=ws.settings.cookie_expiry_days,
+        auto_hash=False,
+        login_sleep_time=0,
+    )
+except SwitchboardError as exc:
+    st.title("Switchboard cannot start")
+    show_error(exc)
+    st.stop()
+
+timeout_s = ws.settings.session_timeout_minutes * 60
+notice = st.session_state.pop("sb_notice", None)
+
+# The inactivity timeout: judged on this session's last rerun, or, for a session that
+# signs in again from the cookie, on the user's last activity stored in the database.
+if st.session_state.get("authentication_status"):
+    last = st.session_state.get("sb_last_activity")
+    username = st.session_state["username"]
+    stale = (time.time() - last > timeout_s) if last else accounts.idle_too_long(ws, username)
+    if stale:
+        _sign_out("was signed out after inactivity")
+        notice = (
+            f"You were signed out after {ws.settings.session_timeout_minutes} minutes "
+            "without activity. Please sign in again."
+        )
+
+if not st.session_state.get("authentication_status"):
+    st.title("🔀 Switchboard")
+    st.caption("The control plane for your marketing data integrations.")
+    if notice:
+        st.info(notice)
+    credentials = authenticator.authentication_controller.authentication_model.credentials
+    try:
+        authenticator.login(
+            location="main",
+            fields={"Form name": "Sign in", "Username": "User name", "Login": "Sign in"},
+        )
+    except LoginError as exc:
+        st.error(str(exc))
+    failed = [u for u, d in credentials["usernames"].items() if d.get("failed_login_attempts")]
+    for username in failed:
+        if accounts.record_failed_login(ws, username):
+            st.error(
+                f"This account is locked after {accounts.MAX_FAILED_LOGINS} failed sign-ins. "
+                f"Try again in {accounts.LOCK_MINUTES} minutes, or ask an admin to unlock it."
+            )
+            break
+    else:
+        if st.session_state.get("authentication_status") is False:
+            st.error("Wrong user name or password.")
+    if not st.session_state.get("authentication_status"):
+        st.stop()
+
+username = st.session_state["username"]
+try:
+    account = accounts.check_can_sign_in(ws, username)
+except SwitchboardError as exc:
+    authenticator.logout(location="unrendered")
+    st.session_state.pop("sb_signed_in", None)
+    show_error(exc)
+    st.stop()
+
+if not st.session_state.get("sb_signed_in"):
+    accounts.record_login(ws, username)
+    st.session_state["sb_signed_in"] = True
+now = time.time()
+if now - st.session_state.get("sb_last_touch", 0) > 60:
+    accounts.touch(ws, username)
+    st.session_state["sb_last_touch"] = now
+st.session_state["sb_last_activity"] = now
+st.session_state["sb_role"] = account.role.value
+
+with st.sidebar:
+    st.markdown(f"**{account.display_name}**  \n{account.role.value} · `{account.username}`")
+    if st.button("Sign out", key="sign_out"):
+        _sign_out("signed out")
+        st.rerun()
+
+pages = [
+    st.Page(path, title=title, icon=icon, default=(path == PAGES[0][0]))
+    for path, title, icon, action in PAGES
+    if can(Role(account.role), action)
+]
+st.navigation(pages).run()

@@ -1,0 +1,83 @@
+"""What every page shares: the workspace, the signed-in actor, the gateway, error display.
+
+Pages stay thin: widgets, one or two calls into ``core``, rendering.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from core.accounts import ensure_first_admin
+from core.errors import InputError, SwitchboardError
+from core.gateway import Gateway
+from core.permissions import Actor, Role
+from core.settings import Settings, load_settings
+from core.workspace import Workspace, open_workspace
+
+
+@st.cache_resource(show_spinner=False)
+def _open_workspace(_settings: Settings, data_dir: str, database_url: str) -> Workspace:
+    ws = open_workspace(_settings)
+    generated = ensure_first_admin(ws)
+    if generated:
+        # shown once, on the server's console, never in the browser
+        print(f"First admin created: user 'admin', password '{generated}'. Change it soon.")
+    return ws
+
+
+def workspace() -> Workspace:
+    """The workspace for the current settings, opened (and migrated) once per process."""
+    settings = load_settings()
+    return _open_workspace(settings, str(settings.data_dir), settings.database_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _gateway(timeout_seconds: float) -> Gateway:
+    return Gateway(timeout_seconds=timeout_seconds)
+
+
+def gateway() -> Gateway:
+    """One HTTP gateway per app process, shared by every session."""
+    return _gateway(workspace().settings.http_timeout_seconds)
+
+
+def actor() -> Actor:
+    """The signed-in user; app.py has checked the login before any page runs."""
+    return Actor(st.session_state["username"], Role(st.session_state["sb_role"]))
+
+
+def show_error(exc: SwitchboardError) -> None:
+    """An error in plain words: one line per field for bad input."""
+    if isinstance(exc, InputError):
+        st.error(
+            "Nothing was saved. Please fix:\n\n"
+            + "\n".join(f"- **{p.field}** {p.message}" for p in exc.problems)
+        )
+    else:
+        st.error(f"{exc.message}\n\n{exc.fix}".strip())
+
+
+def local_time(value: datetime | None) -> str:
+    """A stored UTC time in the viewer's zone (from the browser when known)."""
+    if value is None:
+        return "—"
+    zone_name = st.context.timezone or "UTC"
+    try:
+        zone = ZoneInfo(zone_name)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def flash(message: str) -> None:
+    """A success message that survives the rerun that follows a save."""
+    st.session_state["sb_flash"] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop("sb_flash", None)
+    if message:
+        st.success(message)
