@@ -62,3 +62,20 @@ def open_workspace(settings: Settings | None = None) -> Workspace:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = open_store(settings)
     return Workspace(settings=settings, engine=engine, vault=load_vault(settings))
+
+
+def main() -> int:
+    """``python -m core.workspace``: migrate the configured store and exit."""
+    import sys
+
+    try:
+        ws = open_workspace()
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Store ready: {ws.engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

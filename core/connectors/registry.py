@@ -103,7 +103,7 @@ def _validate(
         problems.append(FieldProblem("Domain", f"must be one of: {', '.join(DOMAINS)}."))
     if data.system_id is not None and session.get(System, data.system_id) is None:
         problems.append(FieldProblem("System", "no longer exists; pick another."))
-    base_problem = url_problem(data.base_url)
+    base_problem = None if template.direction == "inbound" else url_problem(data.base_url)
     if base_problem:
         problems.append(FieldProblem("Base URL", base_problem))
     known = {f.name for f in template.fields}
