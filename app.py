@@ -70,18 +70,20 @@ if st.session_state.get("authentication_status"):
         )
 
 if not st.session_state.get("authentication_status"):
-    st.title("🔀 Switchboard")
-    st.caption("The control plane for your marketing data integrations.")
-    if notice:
-        st.info(notice)
-    credentials = authenticator.authentication_controller.authentication_model.credentials
-    try:
-        authenticator.login(
-            location="main",
-            fields={"Form name": "Sign in", "Username": "User name", "Login": "Sign in"},
-        )
-    except LoginError as exc:
-        st.error(str(exc))
+    sign_in_area = st.empty()
+    with sign_in_area.container():
+        st.title("🔀 Switchboard")
+        st.caption("The control plane for your marketing data integrations.")
+        if notice:
+            st.info(notice)
+        credentials = authenticator.authentication_controller.authentication_model.credentials
+        try:
+            authenticator.login(
+                location="main",
+                fields={"Form name": "Sign in", "Username": "User name", "Login": "Sign in"},
+            )
+        except LoginError as exc:
+            st.error(str(exc))
     failed = [u for u, d in credentials["usernames"].items() if d.get("failed_login_attempts")]
     for username in failed:
         if accounts.record_failed_login(ws, username):
@@ -95,6 +97,7 @@ if not st.session_state.get("authentication_status"):
             st.error("Wrong user name or password.")
     if not st.session_state.get("authentication_status"):
         st.stop()
+    sign_in_area.empty()
 
 username = st.session_state["username"]
 try:
