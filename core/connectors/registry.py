@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from core import audit
@@ -233,10 +233,7 @@ def delete_connector(ws: Workspace, actor: Actor, connector_id: int) -> None:
     with write_session(ws.engine) as session:
         connector = _get(session, connector_id)
         before = _public(connector, secret_hints(session, connector_id))
-        for row in session.exec(
-            select(ConnectorSecret).where(ConnectorSecret.connector_id == connector_id)
-        ):
-            session.delete(row)
+        session.execute(delete(ConnectorSecret).where(ConnectorSecret.connector_id == connector_id))
         session.delete(connector)
         audit.record(
             session,
