@@ -70,8 +70,7 @@ if st.session_state.get("authentication_status"):
         )
 
 if not st.session_state.get("authentication_status"):
-    sign_in_area = st.empty()
-    with sign_in_area.container():
+    with st.container():
         st.title("🔀 Switchboard")
         st.caption("The control plane for your marketing data integrations.")
         if notice:
@@ -97,7 +96,8 @@ if not st.session_state.get("authentication_status"):
             st.error("Wrong user name or password.")
     if not st.session_state.get("authentication_status"):
         st.stop()
-    sign_in_area.empty()
+    # Signed in during this run. The form stays on screen for this run only: the
+    # component inside it writes the login cookie, then reruns the app without it.
 
 username = st.session_state["username"]
 try:

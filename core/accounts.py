@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
@@ -211,7 +212,7 @@ def check_can_sign_in(ws: Workspace, username: str, now: datetime | None = None)
     if not account.active:
         raise NotFound("This account is disabled.", fix="Ask an admin to re-enable it.")
     if account.locked_until and account.locked_until > now:
-        minutes = max(1, int((account.locked_until - now).total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil((account.locked_until - now).total_seconds() / 60))
         raise AccountLocked(
             f"This account is locked after {MAX_FAILED_LOGINS} failed logins.",
             fix=f"Try again in {minutes} minute(s), or ask an admin to unlock it.",
@@ -332,8 +333,9 @@ def cookie_key(ws: Workspace) -> str:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
-    key = path.read_text().strip()
-    if len(key) < 43:  # 32 bytes of entropy in URL-safe base64
+    key = path.read_text(errors="replace").strip()
+    # 32 bytes of entropy in URL-safe base64, and nothing else (a binary file is damaged too)
+    if len(key) < 43 or not re.fullmatch(r"[A-Za-z0-9_-]+", key):
         raise ConfigurationError(
             f"The cookie key file {path} is too short or damaged.",
             fix="Delete it; Switchboard makes a new one at the next start (everyone signs in "

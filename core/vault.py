@@ -106,11 +106,27 @@ def new_key_text() -> str:
 
 
 def _write_key_file(path: Path, text: str) -> None:
+    """Create ``path`` (mode 0600) holding ``text``, unless another process just did.
+
+    The key goes to a private temporary file first and is linked into place, so a crash
+    never leaves a half-written key, and processes starting together (app and worker)
+    all end up using the one key that is on disk.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text + "\n")
-    os.chmod(path, 0o600)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process wrote the key first; everyone reads that one
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def load_vault(settings: Settings, env: dict[str, str] | None = None) -> Vault:
@@ -125,10 +141,12 @@ def load_vault(settings: Settings, env: dict[str, str] | None = None) -> Vault:
     path = settings.key_file
     if not path.exists():
         _write_key_file(path, new_key_text())
-    primary = _decode_key(path.read_text(), f"The key file {path}")
+    primary = _decode_key(path.read_text(errors="replace"), f"The key file {path}")
     pending = path.with_name(path.name + ".new")
     others = (
-        (_decode_key(pending.read_text(), f"The key file {pending}"),) if pending.exists() else ()
+        (_decode_key(pending.read_text(errors="replace"), f"The key file {pending}"),)
+        if pending.exists()
+        else ()
     )
     return Vault(primary, others)
 
@@ -148,7 +166,7 @@ def prepare_rotation(settings: Settings, env: dict[str, str] | None = None) -> t
         pending = settings.key_file.with_name(settings.key_file.name + ".new")
         if not pending.exists():
             _write_key_file(pending, new_key_text())
-        new_key = _decode_key(pending.read_text(), f"The key file {pending}")
+        new_key = _decode_key(pending.read_text(errors="replace"), f"The key file {pending}")
     return load_vault(settings, env), new_key
 
 

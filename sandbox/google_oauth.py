@@ -91,16 +91,24 @@ def check_token(request: Request, service: str, scopes: frozenset[str]) -> Respo
             "login cookie or other valid authentication credential. See "
             "https://developers.google.com/identity/sign-in/web/devconsole-project.",
             details=details,
-            headers=[("WWW-Authenticate", 'Bearer realm="https://accounts.google.com/", '
-                                          'error="invalid_token"')],  # fmt: skip
+            headers=[
+                (
+                    "WWW-Authenticate",
+                    'Bearer realm="https://accounts.google.com/", error="invalid_token"',
+                )
+            ],  # fmt: skip
         )
     if token.scopes != ALL_SCOPES and not (token.scopes & (scopes | {CLOUD_PLATFORM})):
         return google_error(
             403,
             "Request had insufficient authentication scopes.",
             details=[error_info("ACCESS_TOKEN_SCOPE_INSUFFICIENT", service)],
-            headers=[("WWW-Authenticate", 'Bearer realm="https://accounts.google.com/", '
-                                          'error="insufficient_scope"')],  # fmt: skip
+            headers=[
+                (
+                    "WWW-Authenticate",
+                    'Bearer realm="https://accounts.google.com/", error="insufficient_scope"',
+                )
+            ],  # fmt: skip
         )
     return None
 
@@ -130,18 +138,27 @@ def _basic_client(request: Request) -> tuple[str, str] | None:
 def _issue(request: Request, scopes: frozenset[str]) -> Response:
     ttl = max(request.state.ttl("google") - 1, 1)
     token = request.state.issue_token("google", "ya29.sandbox-", scopes, ttl=ttl)
-    scope_text = " ".join(sorted(scopes)) if scopes != ALL_SCOPES else (
-        f"{SCOPE_PREFIX}analytics.readonly {SCOPE_PREFIX}adwords {SCOPE_PREFIX}bigquery"
+    scope_text = (
+        " ".join(sorted(scopes))
+        if scopes != ALL_SCOPES
+        else (f"{SCOPE_PREFIX}analytics.readonly {SCOPE_PREFIX}adwords {SCOPE_PREFIX}bigquery")
     )
     return json_response(
-        {"access_token": token.value, "expires_in": ttl, "scope": scope_text,
-         "token_type": "Bearer"},  # fmt: skip
+        {
+            "access_token": token.value,
+            "expires_in": ttl,
+            "scope": scope_text,
+            "token_type": "Bearer",
+        },  # fmt: skip
         headers=[("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate")],
     )
 
 
 def _refresh_grant(request: Request, params: dict[str, str]) -> Response:
-    client = _basic_client(request) or (params.get("client_id", ""), params.get("client_secret", ""))
+    client = _basic_client(request) or (
+        params.get("client_id", ""),
+        params.get("client_secret", ""),
+    )
     if client != (accounts.GOOGLE_CLIENT_ID, accounts.GOOGLE_CLIENT_SECRET):
         return _oauth_error("invalid_client", "The OAuth client was not found.", 401)
     if params.get("refresh_token") != accounts.GOOGLE_REFRESH_TOKEN:

@@ -184,7 +184,7 @@ def list_objects(request: Request, col: Collection, obj: str) -> Response:
     if more:
         next_after = str(keys[-1] + 1 + HUBSPOT_ID_OFFSET)
         query = {k: v[0] for k, v in request.query.items() if k != "after"} | {"after": next_after}
-        link = f"https://api.hubapi.com/crm/v3/objects/{obj}?{urlencode(query)}"
+        link = f"{request.vendor_base}/crm/v3/objects/{obj}?{urlencode(query)}"
         body["paging"] = {"next": {"after": next_after, "link": link}}
     return json_response(body)
 

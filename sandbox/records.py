@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import UTC, datetime
 
 from sandbox.accounts import MAILCHIMP_LIST_ID
 from sandbox.dataset import DAY_MS, CollectionSpec, Record, iso_ms, iso_s
@@ -122,7 +121,7 @@ def subscriber_hash(email: str) -> str:
 
 def mailchimp_time(ms: int) -> str:
     """Mailchimp's datetime format, ``2026-08-03T10:00:00+00:00``."""
-    return datetime.fromtimestamp(ms // 1000, tz=UTC).isoformat()
+    return iso_ms(ms)[:19] + "+00:00"
 
 
 def sf_time(ms: int) -> str:
@@ -257,13 +256,13 @@ def sf_lead(key: int, rng: random.Random, ts: int) -> Record:
 def sf_opportunity(key: int, rng: random.Random, ts: int) -> Record:
     """Salesforce Opportunity sObject."""
     stage = rng.choice(SF_STAGES)
-    close = datetime.fromtimestamp((ts + rng.randrange(-20, 90) * DAY_MS) / 1000, tz=UTC)
+    close = iso_ms(ts + rng.randrange(-20, 90) * DAY_MS)[:10]
     fields = {
         "Name": f"{_company(rng)} Opportunity",
         "Amount": float(rng.randrange(1_000, 500_000)),
         "StageName": stage,
         "Probability": {"Closed Won": 100.0, "Closed Lost": 0.0}.get(stage, 50.0),
-        "CloseDate": close.date().isoformat(),
+        "CloseDate": close,
         "AccountId": sf_id("001", rng.randrange(50)),
         "LeadSource": rng.choice(LEAD_SOURCES),
     }
@@ -286,7 +285,10 @@ def mailchimp_member(key: int, rng: random.Random, ts: int) -> Record:
         "email_type": "html",
         "status": status,
         "merge_fields": {"FNAME": first, "LNAME": last, "ADDRESS": "", "PHONE": "", "BIRTHDAY": ""},
-        "stats": {"avg_open_rate": round(rng.random(), 2), "avg_click_rate": round(rng.random() / 4, 2)},
+        "stats": {
+            "avg_open_rate": round(rng.random(), 2),
+            "avg_click_rate": round(rng.random() / 4, 2),
+        },
         "ip_signup": "",
         "timestamp_signup": "",
         "ip_opt": f"198.51.100.{rng.randrange(1, 255)}",
@@ -296,8 +298,15 @@ def mailchimp_member(key: int, rng: random.Random, ts: int) -> Record:
         "language": "en",
         "vip": False,
         "email_client": "",
-        "location": {"latitude": 0, "longitude": 0, "gmtoff": 0, "dstoff": 0,
-                     "country_code": rng.choice(COUNTRY_CODES), "timezone": "", "region": ""},  # fmt: skip
+        "location": {
+            "latitude": 0,
+            "longitude": 0,
+            "gmtoff": 0,
+            "dstoff": 0,
+            "country_code": rng.choice(COUNTRY_CODES),
+            "timezone": "",
+            "region": "",
+        },  # fmt: skip
         "source": "API - Generic",
         "tags_count": 0,
         "tags": [],
@@ -403,7 +412,7 @@ def custom_lead(key: int, rng: random.Random, ts: int) -> Record:
         "id": key + 1, "email": email, "first_name": first, "last_name": last,
         "company": _company(rng), "status": rng.choice(["new", "contacted", "qualified", "lost"]),
         "score": rng.randrange(0, 101),
-        "created_at": iso_s(ts - rng.randrange(300 * DAY_MS)), "updated_at": iso_s(ts),
+        "created_at": iso_ms(ts - rng.randrange(300 * DAY_MS)), "updated_at": iso_ms(ts),
     }  # fmt: skip
 
 
@@ -412,7 +421,7 @@ def custom_event(key: int, rng: random.Random, ts: int) -> Record:
     return {
         "id": key + 1, "type": rng.choice(["page_view", "click", "form_submit", "download"]),
         "lead_id": rng.randrange(1, 251), "url": f"https://www.example.com/p/{rng.randrange(40)}",
-        "occurred_at": iso_s(ts), "updated_at": iso_s(ts),
+        "occurred_at": iso_ms(ts), "updated_at": iso_ms(ts),
     }  # fmt: skip
 
 
@@ -422,7 +431,7 @@ def custom_order(key: int, rng: random.Random, ts: int) -> Record:
         "id": key + 1, "lead_id": rng.randrange(1, 251), "currency": "EUR",
         "total": round(rng.randrange(1_000, 90_000) / 100, 2),
         "status": rng.choice(["paid", "refunded", "pending"]),
-        "created_at": iso_s(ts - rng.randrange(10 * DAY_MS)), "updated_at": iso_s(ts),
+        "created_at": iso_ms(ts - rng.randrange(10 * DAY_MS)), "updated_at": iso_ms(ts),
     }  # fmt: skip
 
 
@@ -432,7 +441,7 @@ def custom_activity(key: int, rng: random.Random, ts: int) -> Record:
         "id": key + 1, "lead_id": rng.randrange(1, 251),
         "kind": rng.choice(["call", "email", "meeting", "note"]),
         "subject": rng.choice(["Intro call", "Follow-up", "Demo", "Pricing question"]),
-        "updated_at": iso_s(ts),
+        "updated_at": iso_ms(ts),
     }  # fmt: skip
 
 

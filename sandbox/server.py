@@ -82,6 +82,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
     """Parses one request and hands it to the control API or a vendor."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server_version = "switchboard-sandbox"
     sys_version = ""
     server: SandboxServer

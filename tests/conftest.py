@@ -53,9 +53,7 @@ def postgres() -> Iterator[pg_server.PgServer]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_ws(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Workspace:
+def store_ws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     """The same test on SQLite and on a real PostgreSQL server."""
     if request.param == "postgresql":
         server = request.getfixturevalue("postgres")

@@ -85,13 +85,35 @@ def start() -> PgServer:
         run_as=run_as,
     )
     server._run(
-        [_bin("initdb"), "-D", data_dir, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-         "--no-sync"]
+        [
+            _bin("initdb"),
+            "-D",
+            data_dir,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]
     )
     options = (
         f"-p {port} -c listen_addresses=127.0.0.1 -k {data_dir} -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
-    server._run([_bin("pg_ctl"), "-D", data_dir, "-o", options, "-w", "-t", "60",
-                 "-l", f"{data_dir}/server.log", "start"])
+    server._run(
+        [
+            _bin("pg_ctl"),
+            "-D",
+            data_dir,
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            f"{data_dir}/server.log",
+            "start",
+        ]
+    )
     return server

@@ -56,6 +56,9 @@ def sign_in(username: str, password: str | None = None, at: AppTest | None = Non
     at.text_input[0].input(username)
     at.text_input[1].input(password or PASSWORDS[username])
     at.button[0].click().run()
+    if at.session_state["authentication_status"]:
+        # In a browser, the cookie component reruns the app right after signing in.
+        at.run()
     return at
 
 
