@@ -167,6 +167,7 @@ def demo_connectors(sandbox_url: str) -> list[tuple[ConnectorInput, str | None]]
                 "salesforce",
                 f"{sandbox_url}/salesforce",
                 {
+                    "my_domain": "sandbox",
                     "token_url": f"{sandbox_url}/salesforce/services/oauth2/token",
                     "client_id": "salesforce-client",
                     "client_secret": "salesforce-secret",
@@ -202,6 +203,7 @@ def demo_connectors(sandbox_url: str) -> list[tuple[ConnectorInput, str | None]]
                         "service_account_json": key_json,
                         "project_id": "sandbox-project",
                         "dataset_id": "marketing",
+                        "table_id": "ad_spend",
                     },
                     "Product",
                 ),
