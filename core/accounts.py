@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from sqlmodel import select
 from core import audit
 from core.errors import AccountLocked, ConfigurationError, FieldProblem, InputError, NotFound
 from core.permissions import Action, Actor, Role, require
+from core.vault import create_private_file
 from core.workspace import Workspace
 from db.engine import read_session, write_session
 from db.models import User, utcnow
@@ -330,9 +330,7 @@ def cookie_key(ws: Workspace) -> str:
     """The login cookie's signing key: 48 random bytes kept in the data directory (0600)."""
     path = ws.settings.cookie_key_file
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        create_private_file(path, secrets.token_urlsafe(48))
     key = path.read_text(errors="replace").strip()
     # 32 bytes of entropy in URL-safe base64, and nothing else (a binary file is damaged too)
     if len(key) < 43 or not re.fullmatch(r"[A-Za-z0-9_-]+", key):

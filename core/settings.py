@@ -88,7 +88,16 @@ def normalise_database_url(url: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
-    if url.startswith(("postgresql+psycopg://", "sqlite:///")):
+    if url.startswith("postgresql+psycopg://"):
+        return url
+    if url.startswith("sqlite:///"):
+        if not url.startswith("sqlite:////"):
+            raise ConfigurationError(
+                "DATABASE_URL names a SQLite file by a relative path, which depends on the "
+                "folder Switchboard happens to start in.",
+                fix="Use an absolute path (sqlite:////var/lib/switchboard/switchboard.db), "
+                "or unset DATABASE_URL to use SWITCHBOARD_DATA_DIR.",
+            )
         return url
     raise ConfigurationError(
         "DATABASE_URL is not a database address Switchboard can use.",

@@ -23,6 +23,7 @@ import hashlib
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +49,25 @@ class Sealed:
     key_id: str
 
 
-class Vault:
-    """Seals with the primary key; opens with whichever known key sealed the value."""
+KeyLoader = Callable[[], tuple[bytes, tuple[bytes, ...]]]
 
-    def __init__(self, primary: bytes, others: tuple[bytes, ...] = ()) -> None:
+
+class Vault:
+    """Seals with the primary key; opens with whichever known key sealed the value.
+
+    With a key file, the vault re-reads it before sealing and when it meets an unknown
+    key id, so a rotation done by another process (``python -m core.vault rotate``) is
+    picked up without a restart and nothing is sealed with a retired key.
+    """
+
+    def __init__(
+        self, primary: bytes, others: tuple[bytes, ...] = (), *, reload: KeyLoader | None = None
+    ) -> None:
+        self._keys: dict[str, bytes] = {}
+        self._reload = reload
+        self._install(primary, others)
+
+    def _install(self, primary: bytes, others: tuple[bytes, ...]) -> None:
         for key in (primary, *others):
             if len(key) != KEY_BYTES:
                 raise ConfigurationError(
@@ -59,19 +75,25 @@ class Vault:
                     fix="Generate one with: python -m core.vault new-key",
                 )
         self._primary = primary
-        self._keys = {key_id(k): k for k in (primary, *others)}
+        # retired keys stay known to this process, so secrets it read before still open
+        self._keys.update({key_id(k): k for k in (primary, *others)})
 
     @property
     def primary_key_id(self) -> str:
         return key_id(self._primary)
 
     def seal(self, plaintext: str, aad: str) -> Sealed:
+        if self._reload is not None:
+            self._install(*self._reload())
         nonce = secrets.token_bytes(NONCE_BYTES)
         ciphertext = AESGCM(self._primary).encrypt(nonce, plaintext.encode(), aad.encode())
         return Sealed(nonce, ciphertext, self.primary_key_id)
 
     def open(self, sealed: Sealed, aad: str) -> str:
         key = self._keys.get(sealed.key_id)
+        if key is None and self._reload is not None:
+            self._install(*self._reload())
+            key = self._keys.get(sealed.key_id)
         if key is None:
             raise ConfigurationError(
                 "A stored secret was sealed with a key Switchboard does not have.",
@@ -105,7 +127,7 @@ def new_key_text() -> str:
     return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
 
 
-def _write_key_file(path: Path, text: str) -> None:
+def create_private_file(path: Path, text: str) -> None:
     """Create ``path`` (mode 0600) holding ``text``, unless another process just did.
 
     The key goes to a private temporary file first and is linked into place, so a crash
@@ -140,15 +162,19 @@ def load_vault(settings: Settings, env: dict[str, str] | None = None) -> Vault:
         return Vault(primary, others)
     path = settings.key_file
     if not path.exists():
-        _write_key_file(path, new_key_text())
-    primary = _decode_key(path.read_text(errors="replace"), f"The key file {path}")
-    pending = path.with_name(path.name + ".new")
-    others = (
-        (_decode_key(pending.read_text(errors="replace"), f"The key file {pending}"),)
-        if pending.exists()
-        else ()
-    )
-    return Vault(primary, others)
+        create_private_file(path, new_key_text())
+
+    def read_key_files() -> tuple[bytes, tuple[bytes, ...]]:
+        primary = _decode_key(path.read_text(errors="replace"), f"The key file {path}")
+        pending = path.with_name(path.name + ".new")
+        if not pending.exists():
+            return primary, ()
+        return primary, (
+            _decode_key(pending.read_text(errors="replace"), f"The key file {pending}"),
+        )
+
+    primary, others = read_key_files()
+    return Vault(primary, others, reload=read_key_files)
 
 
 def prepare_rotation(settings: Settings, env: dict[str, str] | None = None) -> tuple[Vault, bytes]:
@@ -165,7 +191,7 @@ def prepare_rotation(settings: Settings, env: dict[str, str] | None = None) -> t
     else:
         pending = settings.key_file.with_name(settings.key_file.name + ".new")
         if not pending.exists():
-            _write_key_file(pending, new_key_text())
+            create_private_file(pending, new_key_text())
         new_key = _decode_key(pending.read_text(errors="replace"), f"The key file {pending}")
     return load_vault(settings, env), new_key
 

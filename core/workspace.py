@@ -28,7 +28,7 @@ def _describe(url: str) -> str:
     """The URL without its password, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "(unreadable)"
 
 
@@ -40,7 +40,7 @@ def open_store(settings: Settings) -> Engine:
     try:
         engine = get_engine(settings.database_url)
         migrate.upgrade(engine)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise ConfigurationError(
             f"DATABASE_URL ({_describe(settings.database_url)}) is not a valid database URL.",
             fix="Use postgresql://USER:PASSWORD@HOST:5432/DATABASE, or unset DATABASE_URL.",
@@ -53,13 +53,26 @@ def open_store(settings: Settings) -> Engine:
             fix=f"Check {setting}: the host, port, user name, password and database name, and "
             "that the database server is running and reachable.",
         ) from None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"The store's folder cannot be used ({exc.strerror or exc}).",
+            fix="Point SWITCHBOARD_DATA_DIR (or the sqlite path in DATABASE_URL) at a "
+            "folder Switchboard may create and write.",
+        ) from None
     return engine
 
 
 def open_workspace(settings: Settings | None = None) -> Workspace:
     """Settings from the environment, the migrated store and the vault."""
     settings = settings or load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"SWITCHBOARD_DATA_DIR ({settings.data_dir}) cannot be created "
+            f"({exc.strerror or exc}).",
+            fix="Set SWITCHBOARD_DATA_DIR to a folder Switchboard may create and write.",
+        ) from None
     engine = open_store(settings)
     return Workspace(settings=settings, engine=engine, vault=load_vault(settings))
 

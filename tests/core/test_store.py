@@ -269,12 +269,6 @@ def test_non_database_url_is_a_configuration_error(
     _assert_plain_message(caught.value, "hunter2-pw")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="core/workspace.py open_store catches ArgumentError and OperationalError only; "
-    "a port that is not a number raises a bare ValueError",
-)
 def test_a_port_that_is_not_a_number_is_a_configuration_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -284,12 +278,6 @@ def test_a_port_that_is_not_a_number_is_a_configuration_error(
     _assert_plain_message(caught.value, "hunter2-pw")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OSError,
-    reason="core/workspace.py open_workspace creates the data directory without turning "
-    "an OSError into a ConfigurationError",
-)
 def test_a_data_directory_that_cannot_be_made_is_a_configuration_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -334,3 +334,35 @@ def test_a_secret_is_nowhere_readable_in_the_store(ws: Workspace, data_dir: Path
             assert "SUPERSECRET" not in value
             assert "123456" not in value
     assert json.loads(rows[0].after_json)["secrets"] == {"access_token": "••••3456"}
+
+
+def test_a_running_process_follows_a_rotation_done_by_another(ws):
+    """The app keeps running while an operator rotates the key from the command line."""
+    from core.connectors.registry import ConnectorInput, create_connector, load_connection
+    from core.connectors.secrets import rotate_secrets
+    from core.vault import load_vault
+    from core.workspace import Workspace
+    from tests.conftest import ADMIN
+
+    before = create_connector(
+        ws,
+        ADMIN,
+        ConnectorInput(
+            "Before", "stripe", "https://api.stripe.com", {"secret_key": "sk_test_before_rotation"}
+        ),
+    )
+    operator = Workspace(ws.settings, ws.engine, load_vault(ws.settings))
+    rotate_secrets(operator, actor="cli")
+    # the app's vault was loaded before the rotation: it still opens every secret ...
+    assert load_connection(ws, before.id).values["secret_key"] == "sk_test_before_rotation"
+    # ... and seals new ones with the new key, which a restart can read
+    after = create_connector(
+        ws,
+        ADMIN,
+        ConnectorInput(
+            "After", "stripe", "https://api.stripe.com", {"secret_key": "sk_test_after_rotation"}
+        ),
+    )
+    restarted = Workspace(ws.settings, ws.engine, load_vault(ws.settings))
+    assert load_connection(restarted, after.id).values["secret_key"] == "sk_test_after_rotation"
+    assert load_connection(restarted, before.id).values["secret_key"] == "sk_test_before_rotation"
