@@ -17,15 +17,15 @@ from core.errors import SwitchboardError
 from core.permissions import Action, Role, can
 from pages.common import show_error, workspace
 
-st.set_page_config(page_title="Switchboard", page_icon="🔀", layout="wide")
+st.set_page_config(page_title="Switchboard", page_icon=":material/hub:", layout="wide")
 
 PAGES = [
     # (file, title, icon, action needed)
-    ("pages/overview.py", "Overview", "🏠", Action.VIEW_REGISTRY),
-    ("pages/connectors.py", "Connectors", "🔌", Action.VIEW_REGISTRY),
-    ("pages/systems.py", "Systems", "🗂️", Action.VIEW_REGISTRY),
-    ("pages/audit_log.py", "Audit log", "📜", Action.VIEW_AUDIT),
-    ("pages/users.py", "Users", "👥", Action.MANAGE_USERS),
+    ("pages/overview.py", "Overview", ":material/home:", Action.VIEW_REGISTRY),
+    ("pages/connectors.py", "Connectors", ":material/cable:", Action.VIEW_REGISTRY),
+    ("pages/systems.py", "Systems", ":material/dns:", Action.VIEW_REGISTRY),
+    ("pages/audit_log.py", "Audit log", ":material/history:", Action.VIEW_AUDIT),
+    ("pages/users.py", "Users", ":material/group:", Action.MANAGE_USERS),
 ]
 
 
@@ -71,7 +71,7 @@ if st.session_state.get("authentication_status"):
 
 if not st.session_state.get("authentication_status"):
     with st.container():
-        st.title("🔀 Switchboard")
+        st.title("Switchboard")
         st.caption("The control plane for your marketing data integrations.")
         if notice:
             st.info(notice)
@@ -129,4 +129,8 @@ pages = [
     for path, title, icon, action in PAGES
     if can(Role(account.role), action)
 ]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except SwitchboardError as exc:
+    # a safety net: every page handles its expected errors; none may reach the user raw
+    show_error(exc)

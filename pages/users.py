@@ -34,11 +34,13 @@ st.dataframe(
 with st.form("new_user"):
     st.subheader("Add a user")
     left, right = st.columns(2)
-    username = left.text_input("User name")
-    display_name = right.text_input("Display name")
-    email = left.text_input("E-mail")
+    username = left.text_input("User name", key="new_username")
+    display_name = right.text_input("Display name", key="new_display_name")
+    email = left.text_input("E-mail", key="new_email")
     role = right.selectbox("Role", [r.value for r in Role], index=2)
-    password = st.text_input("Initial password", type="password", help="At least 10 characters.")
+    password = st.text_input(
+        "Initial password", type="password", help="At least 10 characters.", key="new_password"
+    )
     if st.form_submit_button("Add user", type="primary"):
         try:
             create_user(

@@ -88,10 +88,10 @@ def _check_placeholders(template: ConnectorTemplate, source: str) -> None:
                 )
 
 
-def load_catalog(directory: Path = TEMPLATES_DIR) -> Catalog:
+def load_catalog(directory: Path | None = None) -> Catalog:
     """Read every ``*.yaml`` in ``directory``; ids must be unique and match the file name."""
     templates: dict[str, ConnectorTemplate] = {}
-    for path in sorted(directory.glob("*.yaml")):
+    for path in sorted((directory or TEMPLATES_DIR).glob("*.yaml")):
         template = parse_template(path.read_text(encoding="utf-8"), path.name)
         if template.id != path.stem:
             raise ConfigurationError(

@@ -37,8 +37,8 @@ def check_connection(gateway: Gateway, connection: Connection) -> ConnectionVerd
     if template.check is None:
         return ConnectionVerdict(
             ok=True,
-            verdict=f"{template.name} connectors make no outbound request: they receive "
-            "events, signed with the signing secret, at the worker's webhook address.",
+            verdict=f"Nothing to call: a {template.name} connector only receives events, and "
+            "each event must carry a valid signature made with its signing secret.",
         )
     check = template.check
     host = urlsplit(fill(connection.base_url, connection.values)).hostname or connection.base_url
