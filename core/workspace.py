@@ -66,7 +66,7 @@ def open_workspace(settings: Settings | None = None) -> Workspace:
     """Settings from the environment, the migrated store and the vault."""
     settings = settings or load_settings()
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigurationError(
             f"SWITCHBOARD_DATA_DIR ({settings.data_dir}) cannot be created "
