@@ -15,8 +15,8 @@ from core import audit
 from core.errors import AccountLocked, ConfigurationError, FieldProblem, InputError, NotFound
 from core.permissions import Action, Actor, Role, require
 from core.vault import create_private_file
-from core.workspace import Workspace
-from db.engine import read_session, write_session
+from core.workspace import Workspace, transaction
+from db.engine import read_session
 from db.models import User, utcnow
 
 MAX_FAILED_LOGINS = 5
@@ -117,7 +117,7 @@ def create_user(
         problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         if session.exec(select(User).where(User.username == username)).first():
             raise InputError.one("username", f"'{username}' is taken; choose another.")
         user = User(
@@ -155,7 +155,7 @@ def ensure_first_admin(ws: Workspace) -> str | None:
     if given is not None:
         validate_password(given, "SWITCHBOARD_ADMIN_PASSWORD")
     password = given or secrets.token_urlsafe(12)
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         if session.exec(select(User.id).limit(1)).first() is not None:
             return None
         user = User(
@@ -223,7 +223,7 @@ def check_can_sign_in(ws: Workspace, username: str, now: datetime | None = None)
 def record_failed_login(ws: Workspace, username: str, now: datetime | None = None) -> bool:
     """Count one failed password; the fifth in a row locks the account. True if now locked."""
     now = now or utcnow()
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         user = session.exec(select(User).where(User.username == username)).first()
         if user is None:
             return False
@@ -251,7 +251,7 @@ def record_failed_login(ws: Workspace, username: str, now: datetime | None = Non
 def record_login(ws: Workspace, username: str, now: datetime | None = None) -> None:
     """A successful sign-in: clears the failure count, notes the time, audits it."""
     now = now or utcnow()
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         user = session.exec(select(User).where(User.username == username)).first()
         if user is None:
             return
@@ -270,7 +270,7 @@ def record_login(ws: Workspace, username: str, now: datetime | None = None) -> N
 
 
 def record_logout(ws: Workspace, username: str, reason: str = "signed out") -> None:
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         audit.record(
             session,
             actor=username,
@@ -290,7 +290,7 @@ def list_accounts(ws: Workspace, actor: Actor) -> list[Account]:
 def unlock(ws: Workspace, actor: Actor, username: str) -> None:
     """An admin lifts a lockout."""
     require(actor, Action.MANAGE_USERS)
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         user = session.exec(select(User).where(User.username == username)).first()
         if user is None:
             raise NotFound(f"There is no user '{username}'.")
@@ -309,7 +309,7 @@ def unlock(ws: Workspace, actor: Actor, username: str) -> None:
 
 def touch(ws: Workspace, username: str, now: datetime | None = None) -> None:
     """Note that the user is active (for the inactivity timeout across sessions)."""
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         user = session.exec(select(User).where(User.username == username)).first()
         if user is not None:
             user.last_seen_at = now or utcnow()

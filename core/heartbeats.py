@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from core.workspace import Workspace
-from db.engine import read_session, write_session
+from core.workspace import Workspace, transaction
+from db.engine import read_session
 from db.models import WorkerHeartbeat, utcnow
 
 
 def beat(ws: Workspace, worker_id: str, hostname: str, pid: int, status: str = "running") -> None:
     """Insert or refresh this worker's heartbeat row."""
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         row = session.get(WorkerHeartbeat, worker_id)
         if row is None:
             row = WorkerHeartbeat(worker_id=worker_id, hostname=hostname, pid=pid)

@@ -15,8 +15,8 @@ from core import audit
 from core.connectors.registry import DOMAINS
 from core.errors import FieldProblem, InputError
 from core.permissions import Action, Actor, require
-from core.workspace import Workspace
-from db.engine import read_session, write_session
+from core.workspace import Workspace, transaction
+from db.engine import read_session
 from db.models import Integration, System
 
 FREQUENCIES = {
@@ -104,7 +104,7 @@ def create_integration(ws: Workspace, actor: Actor, data: IntegrationInput) -> I
         problems.append(FieldProblem("Criticality", f"must be one of: {', '.join(CRITICALITIES)}."))
     if data.source_system_id == data.destination_system_id:
         problems.append(FieldProblem("Destination", "must differ from the source."))
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         for label, system_id in (
             ("Source", data.source_system_id),
             ("Destination", data.destination_system_id),

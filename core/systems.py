@@ -11,8 +11,8 @@ from core import audit
 from core.connectors.registry import DOMAINS
 from core.errors import FieldProblem, InputError, NotFound
 from core.permissions import Action, Actor, require
-from core.workspace import Workspace
-from db.engine import read_session, write_session
+from core.workspace import Workspace, transaction
+from db.engine import read_session
 from db.models import Connector, Integration, System, utcnow
 
 CATEGORIES = {
@@ -64,7 +64,7 @@ def _problems(data: SystemInput) -> list[FieldProblem]:
 def create_system(ws: Workspace, actor: Actor, data: SystemInput) -> System:
     require(actor, Action.MANAGE_SYSTEMS)
     problems = _problems(data)
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         name = data.name.strip()
         if (
             name
@@ -100,7 +100,7 @@ def create_system(ws: Workspace, actor: Actor, data: SystemInput) -> System:
 def update_system(ws: Workspace, actor: Actor, system_id: int, data: SystemInput) -> System:
     require(actor, Action.MANAGE_SYSTEMS)
     problems = _problems(data)
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         system = session.get(System, system_id)
         if system is None:
             raise NotFound(f"System #{system_id} no longer exists.")
@@ -134,7 +134,7 @@ def update_system(ws: Workspace, actor: Actor, system_id: int, data: SystemInput
 def delete_system(ws: Workspace, actor: Actor, system_id: int) -> None:
     """Delete a system no flow uses; connectors pointing at it are unlinked."""
     require(actor, Action.MANAGE_SYSTEMS)
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         system = session.get(System, system_id)
         if system is None:
             raise NotFound(f"System #{system_id} no longer exists.")

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlmodel import Session
 
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, InputError
 from core.settings import Settings, load_settings
 from core.vault import Vault, load_vault
 from db import migrate
-from db.engine import get_engine
+from db.engine import get_engine, write_session
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,24 @@ def open_store(settings: Settings) -> Engine:
             "folder Switchboard may create and write.",
         ) from None
     return engine
+
+
+@contextmanager
+def transaction(ws: Workspace) -> Iterator[Session]:
+    """A write transaction for a ``core`` service: commits on success, rolls back on error.
+
+    Two people saving the same name at the same moment both pass the service's own
+    check; the store's unique index stops the second, and this says so in plain words.
+    """
+    try:
+        with write_session(ws.engine) as session:
+            yield session
+    except IntegrityError as exc:
+        if "unique" not in str(exc.orig).lower():
+            raise
+        raise InputError.one(
+            "Name", "was saved by someone else a moment ago; pick another name."
+        ) from None
 
 
 def open_workspace(settings: Settings | None = None) -> Workspace:

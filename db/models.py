@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -45,6 +45,8 @@ class System(SQLModel, table=True):
     """A system the company runs: a CRM, a MAP, GA4, an ad platform, the warehouse..."""
 
     __tablename__ = "systems"
+    # names are unique whatever their case ("CRM" and "crm" are one name)
+    __table_args__ = (Index("uq_systems_name_lower", text("lower(name)"), unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=80)
@@ -67,6 +69,8 @@ class Connector(SQLModel, table=True):
     """
 
     __tablename__ = "connectors"
+    # names are unique whatever their case ("CRM" and "crm" are one name)
+    __table_args__ = (Index("uq_connectors_name_lower", text("lower(name)"), unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=80)
@@ -105,6 +109,8 @@ class Integration(SQLModel, table=True):
     """A flow between two systems: source → destination, data, frequency, method."""
 
     __tablename__ = "integrations"
+    # names are unique whatever their case ("CRM" and "crm" are one name)
+    __table_args__ = (Index("uq_integrations_name_lower", text("lower(name)"), unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=120)

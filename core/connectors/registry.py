@@ -16,8 +16,8 @@ from core.connectors.secrets import read_secrets, secret_hints, store_secret
 from core.connectors.template import ConnectorTemplate
 from core.errors import FieldProblem, InputError, NotFound, SwitchboardError
 from core.permissions import Action, Actor, require
-from core.workspace import Workspace
-from db.engine import read_session, write_session
+from core.workspace import Workspace, transaction
+from db.engine import read_session
 from db.models import Connector, ConnectorSecret, System, utcnow
 
 DOMAINS = ("Marketing", "Sales", "Customer Success", "Product", "Finance")
@@ -148,7 +148,7 @@ def create_connector(
     """Validate, store the connector and seal its secrets, audited, in one transaction."""
     require(actor, Action.MANAGE_CONNECTORS)
     catalog = catalog or default_catalog()
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         template, plain, secrets = _validate(
             session, catalog, data, existing_id=None, kept_secrets=set()
         )
@@ -189,7 +189,7 @@ def update_connector(
     """Change a connector; a blank secret keeps the stored one."""
     require(actor, Action.MANAGE_CONNECTORS)
     catalog = catalog or default_catalog()
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         connector = _get(session, connector_id)
         if data.template_id != connector.template_id:
             raise InputError.one(
@@ -230,7 +230,7 @@ def update_connector(
 def delete_connector(ws: Workspace, actor: Actor, connector_id: int) -> None:
     """Remove a connector and its secrets, audited."""
     require(actor, Action.MANAGE_CONNECTORS)
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         connector = _get(session, connector_id)
         before = _public(connector, secret_hints(session, connector_id))
         session.execute(delete(ConnectorSecret).where(ConnectorSecret.connector_id == connector_id))
@@ -350,7 +350,7 @@ def record_test_result(
 ) -> None:
     """Remember the last Test connection result on the connector, audited."""
     require(actor, Action.TEST_CONNECTORS)
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         connector = _get(session, connector_id)
         connector.last_test_at = utcnow()
         connector.last_test_ok = ok

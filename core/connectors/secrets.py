@@ -11,8 +11,7 @@ from sqlmodel import Session, select
 
 from core import audit
 from core.vault import Sealed, Vault
-from core.workspace import Workspace
-from db.engine import write_session
+from core.workspace import Workspace, transaction
 from db.models import ConnectorSecret, utcnow
 
 
@@ -78,7 +77,7 @@ def rotate_secrets(ws: Workspace, actor: str) -> int:
 
     current, new_key = prepare_rotation(ws.settings)
     new_vault = Vault(new_key)
-    with write_session(ws.engine) as session:
+    with transaction(ws) as session:
         rows = session.exec(select(ConnectorSecret)).all()
         for row in rows:
             aad = _aad(row.connector_id, row.field_name)

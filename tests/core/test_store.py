@@ -287,3 +287,27 @@ def test_a_data_directory_that_cannot_be_made_is_a_configuration_error(
     with pytest.raises(ConfigurationError) as caught:
         open_workspace(load_settings())
     assert "SWITCHBOARD_DATA_DIR" in str(caught.value)
+
+
+def test_two_people_saving_one_name_at_once_get_a_plain_message(store_ws: Workspace) -> None:
+    """Both pass the service's check; the store's case-insensitive unique index stops one."""
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def save(name: str) -> None:
+        barrier.wait()
+        try:
+            create_system(store_ws, EDITOR, SystemInput(name, "crm"))
+            outcomes.append("saved")
+        except InputError as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in ("CRM", "crm")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes)[-1] == "saved"
+    assert outcomes.count("saved") == 1
+    assert "Name" in sorted(outcomes)[0]
+    assert [s.name.lower() for s in list_systems(store_ws, ADMIN)] == ["crm"]

@@ -66,6 +66,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("systems", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_systems_name"), ["name"], unique=True)
+    op.create_index("uq_systems_name_lower", "systems", [sa.text("lower(name)")], unique=True)
 
     op.create_table(
         "users",
@@ -117,6 +118,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("connectors", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_connectors_name"), ["name"], unique=True)
+    op.create_index("uq_connectors_name_lower", "connectors", [sa.text("lower(name)")], unique=True)
 
     op.create_table(
         "integrations",
@@ -140,6 +142,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("integrations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_integrations_name"), ["name"], unique=True)
+    op.create_index(
+        "uq_integrations_name_lower", "integrations", [sa.text("lower(name)")], unique=True
+    )
 
     op.create_table(
         "connector_secrets",
@@ -162,6 +167,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in ("systems", "connectors", "integrations"):
+        op.drop_index(f"uq_{table}_name_lower", table_name=table)
 
     with op.batch_alter_table("connector_secrets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_connector_secrets_connector_id"))
