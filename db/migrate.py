@@ -20,5 +20,5 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the store's schema to the newest revision; safe to call at every start."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the store's schema to the newest revision of every branch; safe at every start."""
+    command.upgrade(alembic_config(engine), "heads")

@@ -127,8 +127,213 @@ class Integration(SQLModel, table=True):
     criticality: str = Field(default="medium", max_length=16)
     enabled: bool = True
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # what the worker reads: a connector and one of its template's streams
+    source_connector_id: int | None = Field(
+        default=None, foreign_key="connectors.id", ondelete="SET NULL"
+    )
+    source_stream: str = Field(default="", max_length=64)
+    # optional second leg: push the mapped records to a destination connector's stream
+    destination_connector_id: int | None = Field(
+        default=None, foreign_key="connectors.id", ondelete="SET NULL"
+    )
+    destination_stream: str = Field(default="", max_length=64)
+    # upsert | update | create
+    write_mode: str = Field(default="upsert", max_length=16)
+    # full_refresh | incremental_append | incremental_upsert
+    sync_mode: str = Field(default="incremental_upsert", max_length=24)
+    # for every_n_minutes
+    every_minutes: int | None = None
+    # "HH:MM" (UTC) for daily and weekly
+    at_time: str = Field(default="", max_length=5)
+    # 0 = Monday … 6 = Sunday, for weekly
+    weekday: int | None = None
+    next_run_at: datetime | None = Field(default=None, index=True)
+    last_run_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class FieldMapping(SQLModel, table=True):
+    """One source field carried to one destination field by a flow."""
+
+    __tablename__ = "field_mappings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int = Field(foreign_key="integrations.id", ondelete="CASCADE", index=True)
+    # dotted path in the source record (``properties.email``)
+    source_field: str = Field(max_length=200)
+    # the field's name in the hub and at the destination
+    destination_field: str = Field(max_length=200)
+    position: int = 0
+
+
+class IntegrationRun(SQLModel, table=True):
+    """One run of a flow: what it read, wrote and rejected, and why it failed if it did."""
+
+    __tablename__ = "integration_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int = Field(foreign_key="integrations.id", ondelete="CASCADE", index=True)
+    # queued | running | succeeded | failed | cancelled
+    status: str = Field(default="queued", max_length=16, index=True)
+    # schedule | manual | webhook
+    trigger: str = Field(default="schedule", max_length=16)
+    requested_by: str = Field(default="", max_length=64)
+    requested_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    worker_id: str = Field(default="", max_length=80)
+    cancel_requested: bool = False
+    records_read: int = 0
+    records_written: int = 0
+    records_rejected: int = 0
+    pages: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    cursor_before: str = Field(default="", max_length=200)
+    cursor_after: str = Field(default="", max_length=200)
+    # the page to fetch next, so a run killed mid-way resumes where it stopped
+    resume_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    error_message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    error_fix: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # configuration | vendor | passing fault
+    error_whose: str = Field(default="", max_length=16)
+
+
+class SyncState(SQLModel, table=True):
+    """A flow's committed incremental cursor: where the next run starts."""
+
+    __tablename__ = "sync_states"
+
+    integration_id: int = Field(foreign_key="integrations.id", ondelete="CASCADE", primary_key=True)
+    cursor: str = Field(default="", max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class IntegrationLease(SQLModel, table=True):
+    """Which worker runs a flow right now; an expired lease may be taken over."""
+
+    __tablename__ = "integration_leases"
+
+    integration_id: int = Field(foreign_key="integrations.id", ondelete="CASCADE", primary_key=True)
+    worker_id: str = Field(max_length=80)
+    run_id: int | None = None
+    expires_at: datetime
+
+
+class HubRecord(SQLModel, table=True):
+    """A record in the hub, keyed by entity and external key.
+
+    ``fields_json`` holds the values; ``provenance_json`` holds, per field, the source that
+    wrote the current value and the source's own modification time of it.
+    """
+
+    __tablename__ = "hub_records"
+    __table_args__ = (UniqueConstraint("entity", "external_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity: str = Field(max_length=64, index=True)
+    external_key: str = Field(max_length=200)
+    fields_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    provenance_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    # the run that last touched it (full refresh removes records no run saw)
+    last_run_id: int | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class FieldConflict(SQLModel, table=True):
+    """A conflicting write to a field marked critical: waits for a person."""
+
+    __tablename__ = "field_conflicts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity: str = Field(max_length=64)
+    external_key: str = Field(max_length=200)
+    field: str = Field(max_length=200)
+    current_value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    current_source: str = Field(default="", max_length=120)
+    current_modified_at: datetime | None = None
+    incoming_value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    incoming_source: str = Field(default="", max_length=120)
+    incoming_modified_at: datetime | None = None
+    run_id: int | None = None
+    # open | kept_current | took_incoming
+    status: str = Field(default="open", max_length=16, index=True)
+    resolved_by: str = Field(default="", max_length=64)
+    resolved_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RejectedRecord(SQLModel, table=True):
+    """A record a run could not take, with the reason, so nothing vanishes silently."""
+
+    __tablename__ = "rejected_records"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="integration_runs.id", ondelete="CASCADE", index=True)
+    record_key: str = Field(default="", max_length=200)
+    # read | map | write
+    stage: str = Field(max_length=16)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Reconciliation(SQLModel, table=True):
+    """Source against hub after a full (or daily incremental) sync: counts and key sets."""
+
+    __tablename__ = "reconciliations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int = Field(foreign_key="integrations.id", ondelete="CASCADE", index=True)
+    run_id: int | None = None
+    at: datetime = Field(default_factory=utcnow)
+    source_count: int
+    hub_count: int
+    missing_in_hub: int = 0
+    extra_in_hub: int = 0
+    # a few example keys of each difference, for a person to look at
+    sample_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    ok: bool
+
+
+class ApiCall(SQLModel, table=True):
+    """One outbound call: for quotas, KPIs (latency percentiles, error rate) and uptime."""
+
+    __tablename__ = "api_calls"
+    __table_args__ = (Index("ix_api_calls_connector_at", "connector_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    connector_id: int | None = Field(default=None)
+    integration_id: int | None = Field(default=None, index=True)
+    run_id: int | None = None
+    method: str = Field(max_length=8)
+    host: str = Field(max_length=200)
+    path: str = Field(max_length=500)
+    # HTTP status, or 0 when no answer came (timeout, refused)
+    status: int
+    latency_ms: float
+    attempt: int = 1
+    # ok | retry | rate_limited | failed
+    outcome: str = Field(max_length=16)
+
+
+class WebhookEvent(SQLModel, table=True):
+    """An inbound event, stored before it is acknowledged, delivered afterwards."""
+
+    __tablename__ = "webhook_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    connector_id: int = Field(foreign_key="connectors.id", ondelete="CASCADE", index=True)
+    received_at: datetime = Field(default_factory=utcnow)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    # pending | delivered | rejected
+    status: str = Field(default="pending", max_length=16, index=True)
+    delivered_at: datetime | None = None
+    delay_ms: float | None = None
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class AuditEntry(SQLModel, table=True):
