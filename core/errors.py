@@ -145,4 +145,7 @@ class HostUnreachable(ConnectorError):
 
 
 class InvalidResponse(ConnectorError):
+    """A body cut off or not JSON: usually a passing fault, retried; persistent, a wrong URL."""
+
     whose = Whose.VENDOR
+    retryable = True

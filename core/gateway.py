@@ -12,10 +12,13 @@ The fate of a response is decided in one place, ``fate_of``.
 from __future__ import annotations
 
 import json
+import random
 import re
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +39,7 @@ from core.errors import (
     RequestTimedOut,
     VendorUnavailable,
 )
+from core.rate_budget import RateBudgets
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 USER_AGENT = "Switchboard/0.1 (+marketing data integrations)"
@@ -194,14 +198,58 @@ def _transport_error(exc: httpx.TransportError, url: str) -> ConnectorError:
     )
 
 
+@dataclass
+class CallContext:
+    """What a call is for, and the counters a run shows: requests, retries, 429s."""
+
+    integration_id: int | None = None
+    run_id: int | None = None
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One attempt, as stored for quotas and the KPI dashboards."""
+
+    at: datetime
+    connector_id: int | None
+    integration_id: int | None
+    run_id: int | None
+    method: str
+    host: str
+    path: str
+    status: int
+    latency_ms: float
+    attempt: int
+    outcome: str
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard the gateway tries before it gives up (all of it bounded)."""
+
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    # a Retry-After longer than this is not waited for: the run fails and says when to retry
+    max_retry_after: float = 120.0
+
+
 class Gateway:
-    """Sends requests for connectors; one per process (it pools connections)."""
+    """Sends requests for connectors; one per process (it pools connections, keeps each
+    connector's token and rate budget)."""
 
     def __init__(
         self,
         *,
         timeout_seconds: float = 15.0,
         transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        budgets: RateBudgets | None = None,
+        recorder: Callable[[CallRecord], None] | None = None,
     ) -> None:
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout_seconds),
@@ -210,6 +258,11 @@ class Gateway:
             follow_redirects=False,
         )
         self._authenticators: dict[int | None, Authenticator] = {}
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._budgets = budgets or RateBudgets()
+        # where each attempt is reported (the call log); None keeps no record
+        self.recorder = recorder
 
     def close(self) -> None:
         self._client.close()
@@ -229,6 +282,10 @@ class Gateway:
                 return auth
             self._authenticators[key] = auth
         return self._authenticators[key]
+
+    def forget(self, connector_id: int) -> None:
+        """Drop a connector's cached token (its credentials changed)."""
+        self._authenticators.pop(connector_id, None)
 
     def build_request(
         self,
@@ -252,6 +309,47 @@ class Gateway:
             method, url, params=filled_params or None, headers=filled_headers, json=json_body
         )
 
+    def _wait_for_budget(self, connection: Connection) -> None:
+        limit = connection.template.rate_limit
+        if limit is None or connection.connector_id is None:
+            return
+        wait = self._budgets.bucket(connection.connector_id, limit.per_second, limit.burst).take()
+        if wait > 0:
+            self._sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter: 0..base·2^attempt, capped."""
+        ceiling = min(self.retry.max_delay, self.retry.base_delay * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311  (jitter, not security)
+
+    def _record(
+        self,
+        connection: Connection,
+        context: CallContext | None,
+        request: httpx.Request,
+        status: int,
+        latency_ms: float,
+        attempt: int,
+        outcome: str,
+    ) -> None:
+        if self.recorder is None:
+            return
+        self.recorder(
+            CallRecord(
+                at=datetime.now(UTC),
+                connector_id=connection.connector_id,
+                integration_id=context.integration_id if context else None,
+                run_id=context.run_id if context else None,
+                method=request.method,
+                host=request.url.host,
+                path=request.url.path[:500],
+                status=status,
+                latency_ms=latency_ms,
+                attempt=attempt,
+                outcome=outcome,
+            )
+        )
+
     def call(
         self,
         connection: Connection,
@@ -261,41 +359,99 @@ class Gateway:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         json_body: Any = None,
+        context: CallContext | None = None,
+        retry: bool = True,
     ) -> GatewayResponse:
-        """One call: authenticated; on 401 with a token-based auth, refresh once and retry.
+        """One logical call, following SPEC §3's error policy.
 
-        Raises a ``ConnectorError`` for every failure.
+        401 with a token-based auth: refresh the token and retry once. 429: wait for
+        ``Retry-After`` (seconds or HTTP date), else back off. 5xx, timeouts, dropped
+        connections and unreadable bodies: back off exponentially with jitter and retry.
+        400, 403, 404: fail at once with their fix. Everything is bounded by the retry
+        policy; with ``retry=False`` (Test connection) only the token refresh is tried.
+        Raises a ``ConnectorError`` when the call cannot succeed.
         """
         auth = self.authenticator(connection)
-        for attempt in range(2):
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            self._wait_for_budget(connection)
             request = self.build_request(
                 connection, method, path, params=params, headers=headers, json_body=json_body
             )
             auth.apply(request)
+            if context is not None:
+                context.requests += 1
             started = time.perf_counter()
             try:
                 response = self._client.send(request)
             except httpx.TransportError as exc:
-                raise _transport_error(exc, str(request.url)) from None
+                latency_ms = (time.perf_counter() - started) * 1000
+                error = _transport_error(exc, str(request.url))
+                self._record(
+                    connection,
+                    context,
+                    request,
+                    0,
+                    latency_ms,
+                    attempt,
+                    "retry" if error.retryable else "failed",
+                )
+                self._retry_or_raise(error, attempt, retry, context)
+                continue
             latency_ms = (time.perf_counter() - started) * 1000
             fate = fate_of(response.status_code)
-            if fate is Fate.REFRESH_AND_RETRY and attempt == 0 and auth.refresh():
+            if fate is Fate.REFRESH_AND_RETRY and not refreshed and auth.refresh():
+                refreshed = True
+                self._record(connection, context, request, 401, latency_ms, attempt, "retry")
+                if context is not None:
+                    context.retries += 1
                 continue
             body = _parse_body(response)
-            if fate is not Fate.OK:
-                raise error_for(response.status_code, body, str(request.url), response.headers)
-            if body is _NOT_JSON:
-                raise InvalidResponse(
+            if fate is Fate.OK and body is not _NOT_JSON:
+                self._record(
+                    connection, context, request, response.status_code, latency_ms, attempt, "ok"
+                )
+                return GatewayResponse(
+                    response.status_code, body, response.headers, str(request.url), latency_ms
+                )
+            if fate is Fate.OK:
+                error: ConnectorError = InvalidResponse(
                     f"{request.url.host} answered {response.status_code} but the body is not "
                     "valid JSON (cut off, or an HTML page).",
                     fix="If the base URL points at a web page instead of the API, correct it; "
-                    "otherwise the vendor sent a broken answer — try again.",
+                    "otherwise the vendor sent a broken answer — Switchboard retries.",
                     status=response.status_code,
                 )
-            return GatewayResponse(
-                response.status_code, body, response.headers, str(request.url), latency_ms
+            else:
+                error = error_for(response.status_code, body, str(request.url), response.headers)
+            outcome = (
+                "rate_limited"
+                if isinstance(error, RateLimited)
+                else ("retry" if error.retryable else "failed")
             )
-        raise AuthenticationFailed("The vendor refused a freshly issued token (401).")
+            self._record(
+                connection, context, request, response.status_code, latency_ms, attempt, outcome
+            )
+            if isinstance(error, RateLimited) and context is not None:
+                context.rate_limited += 1
+            self._retry_or_raise(error, attempt, retry, context)
+
+    def _retry_or_raise(
+        self, error: ConnectorError, attempt: int, retry: bool, context: CallContext | None
+    ) -> None:
+        """Sleep before the next attempt, or raise ``error`` when it may not be retried."""
+        if not (retry and error.retryable and attempt < self.retry.max_attempts):
+            raise error
+        wait = self._backoff(attempt)
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            if error.retry_after > self.retry.max_retry_after:
+                raise error
+            wait = error.retry_after
+        if context is not None:
+            context.retries += 1
+        self._sleep(wait)
 
 
 _NOT_JSON = object()

@@ -50,6 +50,7 @@ def check_connection(gateway: Gateway, connection: Connection) -> ConnectionVerd
             params=check.params,
             headers=check.headers,
             json_body=check.body,
+            retry=False,
         )
     except ConnectorError as exc:
         return ConnectionVerdict(

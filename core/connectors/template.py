@@ -220,6 +220,13 @@ class Stream(TemplateModel):
     writes: list[WriteEndpoint] = []
 
 
+class RateLimit(TemplateModel):
+    """The vendor's documented request rate for one account, and the burst it tolerates."""
+
+    per_second: float = Field(gt=0)
+    burst: int = Field(default=1, ge=1)
+
+
 class ConnectorTemplate(TemplateModel):
     """One vendor's connector: the whole of a catalog file."""
 
@@ -236,6 +243,9 @@ class ConnectorTemplate(TemplateModel):
     # inbound templates make no outbound request; their check is done by the worker
     direction: Literal["outbound", "inbound", "both"] = "outbound"
     check: Check | None = None
+    # the vendor's documented limits; Switchboard keeps every flow of a connector under them
+    rate_limit: RateLimit | None = None
+    daily_quota: int | None = Field(default=None, ge=1)
     streams: list[Stream] = []
 
     @property

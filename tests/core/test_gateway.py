@@ -35,8 +35,10 @@ def connection(
     return Connection(1, "test", CATALOG.get(template_id), base_url, values)
 
 
-def gateway_with(handler) -> Gateway:
-    return Gateway(transport=httpx.MockTransport(handler))
+def gateway_with(handler, sleeps: list[float] | None = None, **options) -> Gateway:
+    """A gateway over a handler; its waits are recorded instead of slept."""
+    sink = sleeps if sleeps is not None else []
+    return Gateway(transport=httpx.MockTransport(handler), sleep=sink.append, **options)
 
 
 def test_bearer_token_and_template_placeholders_are_applied():
@@ -208,3 +210,95 @@ def test_a_connection_never_shows_its_secrets():
     conn = connection("stripe", {"secret_key": "sk_test_hidden"})
     assert "sk_test_hidden" not in repr(conn)
     assert "sk_test_hidden" not in json.dumps(str(conn))
+
+
+def scripted(*responses):
+    """A handler answering with the given (status, headers, body) in turn; counts calls."""
+    answers = list(responses)
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        status, headers, body = answers.pop(0) if len(answers) > 1 else answers[0]
+        return httpx.Response(status, headers=headers, json=body)
+
+    handler.seen = seen
+    return handler
+
+
+def test_429_waits_for_retry_after_then_succeeds():
+    from core.gateway import CallContext
+
+    handler = scripted((429, {"Retry-After": "2"}, {}), (200, {}, {"ok": 1}))
+    sleeps: list[float] = []
+    context = CallContext(run_id=7)
+    response = gateway_with(handler, sleeps).call(
+        connection("stripe", {"secret_key": "x"}), "GET", "/v1/customers", context=context
+    )
+    assert response.body == {"ok": 1}
+    assert sleeps == [2.0]
+    assert (context.requests, context.retries, context.rate_limited) == (2, 1, 1)
+
+
+def test_a_5xx_burst_backs_off_exponentially_then_succeeds():
+    handler = scripted(*([(503, {}, {})] * 3), (200, {}, {"ok": 1}))
+    sleeps: list[float] = []
+    gateway_with(handler, sleeps).call(connection("stripe", {"secret_key": "x"}), "GET", "/v1/x")
+    assert len(sleeps) == 3
+    for attempt, wait in enumerate(sleeps, start=1):
+        ceiling = 0.5 * 2 ** (attempt - 1)
+        assert ceiling / 2 <= wait <= ceiling
+
+
+def test_retries_are_bounded_and_400_is_never_retried():
+    always_503 = scripted((503, {}, {}))
+    with pytest.raises(VendorUnavailable):
+        gateway_with(always_503).call(connection("stripe", {"secret_key": "x"}), "GET", "/v1/x")
+    assert len(always_503.seen) == 5
+    bad = scripted((400, {}, {"error": {"message": "bad param"}}))
+    with pytest.raises(BadRequest, match="bad param"):
+        gateway_with(bad).call(connection("stripe", {"secret_key": "x"}), "GET", "/v1/x")
+    assert len(bad.seen) == 1
+
+
+def test_a_retry_after_beyond_the_limit_fails_at_once_saying_when():
+    handler = scripted((429, {"Retry-After": "3600"}, {}))
+    with pytest.raises(RateLimited, match="wait 3600 s"):
+        gateway_with(handler).call(connection("stripe", {"secret_key": "x"}), "GET", "/v1/x")
+    assert len(handler.seen) == 1
+
+
+def test_test_connection_mode_does_not_retry():
+    handler = scripted((503, {}, {}))
+    with pytest.raises(VendorUnavailable):
+        gateway_with(handler).call(
+            connection("stripe", {"secret_key": "x"}), "GET", "/v1/x", retry=False
+        )
+    assert len(handler.seen) == 1
+
+
+def test_every_attempt_is_recorded_with_its_outcome():
+    records = []
+    handler = scripted((503, {}, {}), (200, {}, {}))
+    gateway_with(handler, recorder=records.append).call(
+        connection("stripe", {"secret_key": "x"}), "GET", "/v1/customers"
+    )
+    assert [(r.status, r.outcome, r.attempt) for r in records] == [
+        (503, "retry", 1),
+        (200, "ok", 2),
+    ]
+    assert records[0].path == "/v1/customers" and records[0].host == "api.test"
+
+
+def test_the_rate_budget_spaces_calls_of_one_connector():
+    from core.connectors.template import RateLimit
+
+    template = CATALOG.get("stripe").model_copy(
+        update={"rate_limit": RateLimit(per_second=2, burst=2)}
+    )
+    conn = Connection(5, "budgeted", template, "https://api.test", {"secret_key": "x"})
+    sleeps: list[float] = []
+    gateway = gateway_with(scripted((200, {}, {})), sleeps)
+    for _ in range(4):
+        gateway.call(conn, "GET", "/v1/x")
+    assert sleeps and all(wait > 0 for wait in sleeps)
