@@ -24,6 +24,13 @@ PAGES = [
     ("pages/overview.py", "Overview", ":material/home:", Action.VIEW_REGISTRY),
     ("pages/connectors.py", "Connectors", ":material/cable:", Action.VIEW_REGISTRY),
     ("pages/systems.py", "Systems", ":material/dns:", Action.VIEW_REGISTRY),
+    ("pages/integrations.py", "Integrations", ":material/sync_alt:", Action.VIEW_REGISTRY),
+    ("pages/runs.py", "Runs", ":material/play_circle:", Action.VIEW_REGISTRY),
+    ("pages/review_queue.py", "Review queue", ":material/rule:", Action.VIEW_REGISTRY),
+    ("pages/data_dictionary.py", "Data dictionary", ":material/menu_book:", Action.VIEW_DICTIONARY),
+    ("pages/integration_map.py", "Integration map", ":material/account_tree:", Action.VIEW_MAP),
+    ("pages/vendor_scoring.py", "Vendor scoring", ":material/poll:", Action.VIEW_EVALUATIONS),
+    ("pages/vendor_scoring_print.py", "Scoring print", ":material/print:", Action.VIEW_EVALUATIONS),
     ("pages/audit_log.py", "Audit log", ":material/history:", Action.VIEW_AUDIT),
     ("pages/users.py", "Users", ":material/group:", Action.MANAGE_USERS),
 ]

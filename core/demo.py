@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from core.accounts import create_user, ensure_first_admin
-from core.connectors.registry import ConnectorInput, create_connector
+from core.connectors.registry import ConnectorInput, create_connector, list_connectors
+from core.dictionary import load_demo_dictionary
 from core.errors import SwitchboardError
 from core.integrations import IntegrationInput, create_integration
 from core.permissions import Actor
@@ -20,7 +21,7 @@ from core.settings import PROJECT_ROOT
 from core.systems import SystemInput, create_system
 from core.workspace import Workspace, open_workspace
 from db.engine import read_session
-from db.models import Connector, Integration, System, User
+from db.models import Integration, System, User
 
 DEMO_USERS = (
     ("editor", "Erin Editor", "editor", "switchboard-editor"),
@@ -39,6 +40,19 @@ SYSTEMS = (
 
 
 @dataclass(frozen=True)
+class Wiring:
+    """How the worker moves a demo flow: connectors by name, streams, field mapping."""
+
+    source: str
+    stream: str = ""
+    sync_mode: str = "incremental_upsert"
+    destination: str | None = None
+    destination_stream: str = ""
+    write_mode: str = "upsert"
+    mappings: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class DemoFlow:
     name: str
     source: str
@@ -48,7 +62,11 @@ class DemoFlow:
     method: str
     domain: str
     criticality: str
+    wiring: Wiring | None = None
+    every_minutes: int | None = None
 
+
+WEBHOOK_SECRET = "demo-signing-secret-2026"
 
 FLOWS = (
     DemoFlow(
@@ -72,10 +90,44 @@ FLOWS = (
         "medium",
     ),
     DemoFlow(
-        "CRM → MAP contacts", "CRM", "MAP", "Contacts", "real-time", "api", "Marketing", "high"
+        "CRM → MAP contacts",
+        "CRM",
+        "MAP",
+        "Contacts",
+        "real-time",
+        "api",
+        "Marketing",
+        "high",
+        Wiring(
+            "HubSpot (sandbox)",
+            "contacts",
+            destination="Mailchimp (sandbox)",
+            destination_stream="members",
+            mappings=(
+                ("properties.email", "email_address"),
+                ("properties.firstname", "merge_fields.FNAME"),
+                ("properties.lastname", "merge_fields.LNAME"),
+            ),
+        ),
     ),
     DemoFlow(
-        "MAP → CRM activities", "MAP", "CRM", "Activities", "real-time", "api", "Sales", "high"
+        "MAP → CRM activities",
+        "MAP",
+        "CRM",
+        "Activities",
+        "real-time",
+        "api",
+        "Sales",
+        "high",
+        Wiring(
+            "Mailchimp (sandbox)",
+            "members",
+            mappings=(
+                ("email_address", "email"),
+                ("status", "hs_marketing_status"),
+                ("last_changed", "last_activity_at"),
+            ),
+        ),
     ),
     DemoFlow(
         "Ad spend → Warehouse",
@@ -86,6 +138,21 @@ FLOWS = (
         "etl",
         "Marketing",
         "medium",
+        Wiring(
+            "Google Ads (sandbox)",
+            "campaign_spend",
+            destination="BigQuery (sandbox)",
+            destination_stream="table_rows",
+            write_mode="create",
+            mappings=(
+                ("segments.date", "date"),
+                ("campaign.id", "campaign_id"),
+                ("campaign.name", "campaign_name"),
+                ("metrics.impressions", "impressions"),
+                ("metrics.clicks", "clicks"),
+                ("metrics.costMicros", "cost_micros"),
+            ),
+        ),
     ),
     DemoFlow(
         "Website forms → CRM",
@@ -96,6 +163,10 @@ FLOWS = (
         "webhook",
         "Sales",
         "critical",
+        Wiring(
+            "Website forms (webhook)",
+            mappings=(("email", "email"), ("first_name", "firstname"), ("last_name", "lastname")),
+        ),
     ),
 )
 
@@ -177,6 +248,18 @@ def demo_connectors(sandbox_url: str) -> list[tuple[ConnectorInput, str | None]]
             None,
         ),
     ]
+    specs.append(
+        (
+            ConnectorInput(
+                "Website forms (webhook)",
+                "inbound_webhook",
+                "",
+                {"source_name": "Website", "signing_secret": WEBHOOK_SECRET},
+                "Sales",
+            ),
+            "Website",
+        )
+    )
     if key_json:
         specs += [
             (
@@ -222,7 +305,6 @@ def load_demo(ws: Workspace) -> list[str]:
         users = set(session.exec(select(User.username)))
         systems = {s.name: s.id for s in session.exec(select(System))}
         flows = set(session.exec(select(Integration.name)))
-        connectors = set(session.exec(select(Connector.name)))
     for username, name, role, password in DEMO_USERS:
         if username not in users:
             create_user(
@@ -233,35 +315,49 @@ def load_demo(ws: Workspace) -> list[str]:
         if system.name not in systems:
             systems[system.name] = create_system(ws, actor, system).id
             added.append(f"system {system.name}")
-    for flow in FLOWS:
-        if flow.name not in flows:
-            create_integration(
-                ws,
-                actor,
-                IntegrationInput(
-                    name=flow.name,
-                    source_system_id=systems[flow.source],
-                    destination_system_id=systems[flow.destination],
-                    data=flow.data,
-                    frequency=flow.frequency,
-                    method=flow.method,
-                    domain=flow.domain,
-                    owner="Marketing Ops",
-                    criticality=flow.criticality,
-                ),
-            )
-            added.append(f"flow {flow.name}")
+    known = {c.name: c.id for c in list_connectors(ws, actor)}
     for spec, system_name in demo_connectors(ws.settings.sandbox_url):
-        if spec.name not in connectors:
+        if spec.name not in known:
             system_id = systems.get(system_name) if system_name else None
-            create_connector(
+            known[spec.name] = create_connector(
                 ws,
                 actor,
                 ConnectorInput(
                     spec.name, spec.template_id, spec.base_url, spec.values, spec.domain, system_id
                 ),
-            )
+            ).id
             added.append(f"connector {spec.name}")
+    for flow in FLOWS:
+        if flow.name in flows:
+            continue
+        wiring = flow.wiring if flow.wiring and flow.wiring.source in known else None
+        create_integration(
+            ws,
+            actor,
+            IntegrationInput(
+                name=flow.name,
+                source_system_id=systems[flow.source],
+                destination_system_id=systems[flow.destination],
+                data=flow.data,
+                frequency=flow.frequency,
+                method=flow.method,
+                domain=flow.domain,
+                owner="Marketing Ops",
+                criticality=flow.criticality,
+                at_time="06:00" if flow.frequency in {"daily", "weekly"} else "",
+                source_connector_id=known[wiring.source] if wiring else None,
+                source_stream=wiring.stream if wiring else "",
+                sync_mode=wiring.sync_mode if wiring else "incremental_upsert",
+                destination_connector_id=(
+                    known.get(wiring.destination) if wiring and wiring.destination else None
+                ),
+                destination_stream=wiring.destination_stream if wiring else "",
+                write_mode=wiring.write_mode if wiring else "upsert",
+            ),
+            list(wiring.mappings) if wiring else [],
+        )
+        added.append(f"flow {flow.name}")
+    added += load_demo_dictionary(ws)
     return added
 
 

@@ -20,6 +20,7 @@ vendor or simply wait::
         ├── RequestTimedOut     no answer in time (retryable)
         ├── HostUnreachable     DNS failure or connection refused
         └── InvalidResponse     the answer is not the JSON the template expects
+            └── UnexpectedShape records or cursor not where the stream's settings say
 """
 
 from __future__ import annotations
@@ -149,3 +150,10 @@ class InvalidResponse(ConnectorError):
 
     whose = Whose.VENDOR
     retryable = True
+
+
+class UnexpectedShape(InvalidResponse):
+    """Valid JSON, but not where the stream's settings look (record path, cursor field)."""
+
+    whose = Whose.CONFIGURATION
+    retryable = False

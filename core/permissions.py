@@ -22,13 +22,30 @@ class Action(StrEnum):
     TEST_CONNECTORS = "test connectors"
     MANAGE_SYSTEMS = "manage systems"
     MANAGE_INTEGRATIONS = "manage integrations"
+    RUN_INTEGRATIONS = "run or cancel flows"
+    RESOLVE_CONFLICTS = "resolve conflicts in the review queue"
     VIEW_AUDIT = "view the audit log"
     MANAGE_USERS = "manage users"
     ROTATE_KEYS = "rotate the secret key"
+    VIEW_DICTIONARY = "view the data dictionary"
+    EDIT_DICTIONARY = "edit the data dictionary"
+    VIEW_MAP = "view the integration map"
+    VIEW_EVALUATIONS = "view vendor evaluations"
+    MANAGE_EVALUATIONS = "create and manage vendor evaluations"
+    # granted to every role; core also requires an invitation to the evaluation
+    SCORE_VENDORS = "score vendors"
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
-    Role.VIEWER: frozenset({Action.VIEW_REGISTRY}),
+    Role.VIEWER: frozenset(
+        {
+            Action.VIEW_REGISTRY,
+            Action.VIEW_EVALUATIONS,
+            Action.SCORE_VENDORS,
+            Action.VIEW_DICTIONARY,
+            Action.VIEW_MAP,
+        }
+    ),
     Role.EDITOR: frozenset(
         {
             Action.VIEW_REGISTRY,
@@ -36,6 +53,14 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.TEST_CONNECTORS,
             Action.MANAGE_SYSTEMS,
             Action.MANAGE_INTEGRATIONS,
+            Action.RUN_INTEGRATIONS,
+            Action.RESOLVE_CONFLICTS,
+            Action.VIEW_EVALUATIONS,
+            Action.MANAGE_EVALUATIONS,
+            Action.SCORE_VENDORS,
+            Action.VIEW_DICTIONARY,
+            Action.EDIT_DICTIONARY,
+            Action.VIEW_MAP,
         }
     ),
     Role.ADMIN: frozenset(Action),

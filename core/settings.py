@@ -16,6 +16,8 @@ variable                             meaning
                                      ``http://127.0.0.1:8765``)
 ``SWITCHBOARD_HTTP_TIMEOUT_SECONDS`` timeout of one outbound request (default 15)
 ``SWITCHBOARD_HEARTBEAT_SECONDS``    how often the worker says it is alive (default 10)
+``SWITCHBOARD_WEBHOOK_HOST``         where the worker listens for webhooks (default 127.0.0.1)
+``SWITCHBOARD_WEBHOOK_PORT``         its port (default 8787; 0 picks a free one)
 ===================================  =============================================
 """
 
@@ -43,6 +45,8 @@ class Settings:
     sandbox_url: str
     http_timeout_seconds: float
     heartbeat_seconds: int
+    webhook_host: str
+    webhook_port: int
 
     @property
     def key_file(self) -> Path:
@@ -135,4 +139,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sandbox_url=(env.get("SWITCHBOARD_SANDBOX_URL") or "http://127.0.0.1:8765").rstrip("/"),
         http_timeout_seconds=http_timeout,
         heartbeat_seconds=_int_setting(env, "SWITCHBOARD_HEARTBEAT_SECONDS", 10, 1, 3600),
+        webhook_host=env.get("SWITCHBOARD_WEBHOOK_HOST", "").strip() or "127.0.0.1",
+        webhook_port=_int_setting(env, "SWITCHBOARD_WEBHOOK_PORT", 8787, 0, 65535),
     )

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from core.accounts import ensure_first_admin
+from core.call_log import direct_recorder
 from core.errors import InputError, SwitchboardError
 from core.gateway import Gateway
 from core.permissions import Actor, Role
@@ -35,13 +36,15 @@ def workspace() -> Workspace:
 
 
 @st.cache_resource(show_spinner=False)
-def _gateway(timeout_seconds: float) -> Gateway:
-    return Gateway(timeout_seconds=timeout_seconds)
+def _gateway(_ws: Workspace, data_dir: str, database_url: str) -> Gateway:
+    return Gateway(timeout_seconds=_ws.settings.http_timeout_seconds, recorder=direct_recorder(_ws))
 
 
 def gateway() -> Gateway:
-    """One HTTP gateway per app process, shared by every session."""
-    return _gateway(workspace().settings.http_timeout_seconds)
+    """One HTTP gateway per app process (and store), shared by every session; its calls
+    count towards each connector's daily quota."""
+    ws = workspace()
+    return _gateway(ws, str(ws.settings.data_dir), ws.settings.database_url)
 
 
 def actor() -> Actor:

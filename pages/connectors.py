@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from core.call_log import quota_use_today
 from core.connectors.catalog import default_catalog
 from core.connectors.connection_test import check_draft_connector
 from core.connectors.registry import (
@@ -23,6 +24,7 @@ st.title("Connectors")
 show_flash()
 
 connectors = list_connectors(ws, me)
+usage = quota_use_today(ws, me)
 if connectors:
     st.dataframe(
         pd.DataFrame(
@@ -33,6 +35,7 @@ if connectors:
                     "System": c.system_name or "—",
                     "Domain": c.domain,
                     "Base URL": c.base_url,
+                    "API calls today": usage.get(c.id, "0"),
                     "Secrets": ", ".join(f"{k} {v}" for k, v in c.secret_hints.items()) or "—",
                     "Last test": (
                         "—"

@@ -26,7 +26,7 @@ def wait_for(condition, seconds: float = 60.0) -> bool:
 
 
 def test_worker_beats_and_stops_on_sigterm(data_dir):
-    env = {**os.environ, "SWITCHBOARD_HEARTBEAT_SECONDS": "1"}
+    env = {**os.environ, "SWITCHBOARD_HEARTBEAT_SECONDS": "1", "SWITCHBOARD_WEBHOOK_PORT": "0"}
     process = subprocess.Popen(
         [sys.executable, "-m", "core.worker"],
         cwd=ROOT,

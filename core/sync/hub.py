@@ -1,0 +1,216 @@
+"""The hub: every flow lands its records here, keyed by entity and external key.
+
+Each field keeps the source that wrote its current value and that source's own
+modification time. A write is decided per field: the newer modification time wins (last
+write wins). When a value written by one source is overwritten by another, the losing
+value goes to the audit trail; when the field is marked critical, the conflicting value
+waits in the review queue for a person instead.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, update
+from sqlmodel import Session, select
+
+from core import audit
+from db.models import FieldConflict, HubRecord, utcnow
+
+
+@dataclass(frozen=True)
+class IncomingRecord:
+    """One mapped record from a source, with the source's modification time."""
+
+    key: str
+    fields: dict[str, Any]
+    modified_at: datetime
+
+
+@dataclass
+class HubWrite:
+    """What one page did to the hub."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    overwritten_fields: int = 0
+    keys: list[str] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def _newer(incoming: datetime, current: str | None) -> bool:
+    if not current:
+        return True
+    return incoming >= datetime.fromisoformat(current)
+
+
+def upsert_records(
+    session: Session,
+    *,
+    entity: str,
+    source: str,
+    records: list[IncomingRecord],
+    run_id: int | None,
+    critical_fields: frozenset[str] = frozenset(),
+    actor: str = "worker",
+) -> HubWrite:
+    """Merge ``records`` into the hub inside the caller's transaction.
+
+    Written with set-based statements (one SELECT, one multi-row INSERT, one executemany
+    UPDATE per page), because this is the hot path of every sync.
+    """
+    result = HubWrite()
+    if not records:
+        return result
+    table = HubRecord.__table__
+    keys = list({r.key for r in records})
+    existing: dict[str, dict[str, Any]] = {
+        row.external_key: {
+            "id": row.id,
+            "values": json.loads(row.fields_json),
+            "provenance": json.loads(row.provenance_json),
+            "changed": False,
+        }
+        for row in session.execute(
+            select(
+                table.c.id, table.c.external_key, table.c.fields_json, table.c.provenance_json
+            ).where(table.c.entity == entity, table.c.external_key.in_(keys))
+        )
+    }
+    fresh: dict[str, dict[str, Any]] = {}
+    now = utcnow()
+    for record in records:
+        stamp = record.modified_at.isoformat()
+        if record.key not in existing and record.key not in fresh:
+            fresh[record.key] = {
+                "values": dict(record.fields),
+                "provenance": {
+                    name: {"source": source, "modified_at": stamp} for name in record.fields
+                },
+            }
+            result.inserted += 1
+            result.keys.append(record.key)
+            continue
+        held_row = existing.get(record.key) or fresh[record.key]
+        values, provenance = held_row["values"], held_row["provenance"]
+        changed, lost = {}, {}
+        for name, value in record.fields.items():
+            held = provenance.get(name, {})
+            if values.get(name) == value:
+                if held.get("source") == source or name not in provenance:
+                    provenance[name] = {"source": source, "modified_at": stamp}
+                continue
+            if not _newer(record.modified_at, held.get("modified_at")):
+                continue  # the hub's value is newer: the incoming one loses
+            other_source = held.get("source") not in (None, source)
+            if other_source and name in critical_fields:
+                session.add(
+                    FieldConflict(
+                        entity=entity,
+                        external_key=record.key,
+                        field=name,
+                        current_value=_text(values.get(name)),
+                        current_source=held.get("source", ""),
+                        current_modified_at=datetime.fromisoformat(held["modified_at"])
+                        if held.get("modified_at")
+                        else None,
+                        incoming_value=_text(value),
+                        incoming_source=source,
+                        incoming_modified_at=record.modified_at,
+                        run_id=run_id,
+                    )
+                )
+                result.conflicts += 1
+                continue
+            if other_source and name in values:
+                lost[name] = {"value": values.get(name), "source": held.get("source")}
+            changed[name] = value
+            values[name] = value
+            provenance[name] = {"source": source, "modified_at": stamp}
+        if record.key in existing:
+            held_row["changed"] = held_row["changed"] or bool(changed)
+            if changed:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            result.keys.append(record.key)
+        if lost:
+            result.overwritten_fields += len(lost)
+            audit.record(
+                session,
+                actor=actor,
+                action="overwrite",
+                entity=f"hub:{entity}",
+                entity_id=record.key,
+                summary=f"{source} overwrote {', '.join(sorted(lost))} (newer write wins)",
+                before=lost,
+                after={name: {"value": changed[name], "source": source} for name in lost},
+            )
+    if fresh:
+        session.execute(
+            insert(table),
+            [
+                {
+                    "entity": entity,
+                    "external_key": key,
+                    "fields_json": json.dumps(row["values"], default=str, sort_keys=True),
+                    "provenance_json": json.dumps(row["provenance"]),
+                    "last_run_id": run_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for key, row in fresh.items()
+            ],
+        )
+    if existing:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(
+                fields_json=bindparam("new_fields"),
+                provenance_json=bindparam("new_provenance"),
+                last_run_id=bindparam("new_run"),
+                updated_at=bindparam("new_updated"),
+            ),
+            [
+                {
+                    "row_id": row["id"],
+                    "new_fields": json.dumps(row["values"], default=str, sort_keys=True),
+                    "new_provenance": json.dumps(row["provenance"]),
+                    "new_run": run_id,
+                    "new_updated": now,
+                }
+                for row in existing.values()
+            ],
+        )
+    return result
+
+
+def remove_unseen(session: Session, *, entity: str, source: str, run_id: int) -> int:
+    """After a full refresh: drop the records this source wrote that the run did not see."""
+    removed = 0
+    for row in session.exec(
+        select(HubRecord).where(HubRecord.entity == entity, HubRecord.last_run_id != run_id)
+    ):
+        provenance = json.loads(row.provenance_json)
+        sources = {p.get("source") for p in provenance.values()}
+        if sources == {source}:
+            session.delete(row)
+            removed += 1
+    return removed
+
+
+def hub_keys(session: Session, entity: str) -> set[str]:
+    return set(session.exec(select(HubRecord.external_key).where(HubRecord.entity == entity)))

@@ -1,0 +1,204 @@
+"""Inbound webhooks: the worker's HTTP endpoint for real-time flows (website form → CRM).
+
+``POST /webhooks/<connector id>`` with a JSON body and the header
+``X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of the raw body with the connector's
+signing secret>``. The event is stored durably before the 2xx answer; then it is delivered
+to every enabled webhook flow whose source is that connector: mapped, validated, upserted
+into the hub and pushed to the flow's destination. Each event's delay from arrival to the
+hub is recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from sqlmodel import col, select
+
+from core.connectors.registry import load_connection
+from core.errors import SwitchboardError
+from core.sync.hub import IncomingRecord, upsert_records
+from core.sync.mapping import apply_mapping, get_path
+from core.sync.validation import field_specs_for, record_problems
+from core.workspace import Workspace, transaction
+from db.engine import read_session
+from db.models import Connector, FieldMapping, Integration, System, WebhookEvent, utcnow
+
+log = logging.getLogger("switchboard.webhooks")
+SIGNATURE_HEADER = "X-Switchboard-Signature"
+MAX_BODY_BYTES = 1_000_000
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature a sender puts in ``X-Switchboard-Signature``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    status: int
+    message: str
+    event_id: int | None = None
+
+
+def receive(ws: Workspace, connector_id: int, body: bytes, signature: str | None) -> Receipt:
+    """Check the signature and store the event; the answer the sender gets."""
+    with read_session(ws.engine) as session:
+        connector = session.get(Connector, connector_id)
+    if connector is None or connector.template_id != "inbound_webhook":
+        return Receipt(404, "no inbound webhook connector here")
+    if len(body) > MAX_BODY_BYTES:
+        return Receipt(413, "event larger than 1 MB")
+    secret = load_connection(ws, connector_id).values.get("signing_secret", "")
+    if not signature or not secret or not hmac.compare_digest(sign(secret, body), signature):
+        return Receipt(401, f"missing or wrong {SIGNATURE_HEADER}")
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return Receipt(400, "the body is not JSON")
+    items = payload if isinstance(payload, list) else [payload]
+    if not all(isinstance(item, dict) for item in items):
+        return Receipt(400, "the body must be a JSON object, or a list of objects")
+    with transaction(ws) as session:
+        event = WebhookEvent(connector_id=connector_id, body=body.decode())
+        session.add(event)
+        session.flush()
+        return Receipt(202, "stored", event.id)
+
+
+def deliver_pending(ws: Workspace, limit: int = 200) -> int:
+    """Deliver stored events to their flows; returns how many were handled."""
+    with read_session(ws.engine) as session:
+        events = session.exec(
+            select(WebhookEvent)
+            .where(WebhookEvent.status == "pending")
+            .order_by(col(WebhookEvent.id))
+            .limit(limit)
+        ).all()
+    for event in events:
+        try:
+            _deliver(ws, event)
+        except Exception as exc:  # one bad event must not hold back the ones after it
+            log.exception("webhook event %s could not be delivered", event.id)
+            _set_rejected(ws, event.id, f"could not be delivered ({type(exc).__name__})")
+    return len(events)
+
+
+def _set_rejected(ws: Workspace, event_id: int, error: str) -> None:
+    with transaction(ws) as session:
+        row = session.get(WebhookEvent, event_id)
+        if row is not None and row.status == "pending":
+            row.status, row.error, row.delivered_at = "rejected", error, utcnow()
+            session.add(row)
+
+
+def _deliver(ws: Workspace, event: WebhookEvent) -> None:
+    payload = json.loads(event.body)
+    records = payload if isinstance(payload, list) else [payload]
+    with transaction(ws) as session:
+        row = session.get(WebhookEvent, event.id)
+        if row is None or row.status != "pending":
+            return
+        flows = session.exec(
+            select(Integration).where(
+                Integration.source_connector_id == event.connector_id,
+                Integration.method == "webhook",
+                Integration.enabled == True,  # noqa: E712
+            )
+        ).all()
+        problems: list[str] = []
+        for flow in flows:
+            mappings = [
+                (m.source_field, m.destination_field)
+                for m in session.exec(
+                    select(FieldMapping)
+                    .where(FieldMapping.integration_id == flow.id)
+                    .order_by(FieldMapping.position)
+                )
+            ]
+            system = session.get(System, flow.source_system_id)
+            specs = field_specs_for(session, flow.destination_system_id)
+            incoming = []
+            for index, record in enumerate(records):
+                if not isinstance(record, dict):
+                    problems.append(f"record {index + 1} is not a JSON object")
+                    continue
+                fields = apply_mapping(record, mappings)
+                key = str(
+                    get_path(record, "id") or get_path(record, "email") or f"{event.id}-{index}"
+                )
+                trouble = record_problems(fields, specs)
+                if trouble:
+                    problems.append(f"{key}: {'; '.join(trouble)}")
+                    continue
+                incoming.append(IncomingRecord(key, fields, event.received_at))
+            upsert_records(
+                session,
+                entity=flow.data.strip().lower().replace(" ", "_") or "event",
+                source=system.name if system else "webhook",
+                records=incoming,
+                run_id=None,
+            )
+        now = utcnow()
+        row.status = "rejected" if problems and len(problems) >= len(records) else "delivered"
+        row.error = "\n".join(problems)[:2000]
+        row.delivered_at = now
+        row.delay_ms = (now - row.received_at).total_seconds() * 1000
+        session.add(row)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: WebhookServer
+
+    def do_POST(self) -> None:  # noqa: N802  (the http.server API)
+        parts = self.path.strip("/").split("/")
+        if len(parts) != 2 or parts[0] != "webhooks" or not parts[1].isdigit():
+            self._answer(Receipt(404, "unknown address; POST to /webhooks/<connector id>"))
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, MAX_BODY_BYTES + 1))
+        try:
+            receipt = receive(
+                self.server.ws, int(parts[1]), body, self.headers.get(SIGNATURE_HEADER)
+            )
+        except SwitchboardError as exc:
+            log.error("webhook not stored: %s", exc)
+            receipt = Receipt(503, "not stored; retry later")
+        if receipt.status == 202:
+            self.server.arrived.set()
+        self._answer(receipt)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._answer(Receipt(200, "ok") if self.path == "/healthz" else Receipt(404, "not found"))
+
+    def _answer(self, receipt: Receipt) -> None:
+        payload = json.dumps({"status": receipt.message, "event_id": receipt.event_id}).encode()
+        self.send_response(receipt.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        log.debug(format, *args)
+
+
+class WebhookServer(ThreadingHTTPServer):
+    """The worker's inbound endpoint; ``arrived`` wakes the delivery loop at once."""
+
+    daemon_threads = True
+
+    def __init__(self, ws: Workspace, host: str, port: int) -> None:
+        super().__init__((host, port), _Handler)
+        self.ws = ws
+        self.arrived = threading.Event()
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="webhooks", daemon=True)
+        thread.start()
+        return thread
