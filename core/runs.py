@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core import audit
@@ -84,7 +85,12 @@ def request_cancel(ws: Workspace, actor: Actor, run_id: int) -> None:
             raise InputError.one("Run", f"run #{run_id} has already {run.status}.")
         if run.status == "queued":
             run.status, run.finished_at = "cancelled", utcnow()
-            run.error_message = f"Cancelled by {actor.username} before it started."
+            run.resume_json = ""
+            run.error_message = (
+                f"Cancelled by {actor.username}; the {run.pages} page(s) done so far stay."
+                if run.pages
+                else f"Cancelled by {actor.username} before it started."
+            )
         else:
             run.cancel_requested = True
         session.add(run)
@@ -138,8 +144,15 @@ def _requeue_orphans(session: Session, now: datetime) -> None:
 
 
 def claim_next_run(ws: Workspace, worker_id: str, now: datetime | None = None) -> int | None:
-    """Queue what is due, then take one queued run whose flow nobody holds. Returns its id."""
-    now = now or utcnow()
+    """Queue what is due, then take one queued run whose flow nobody holds. Returns its id
+    (None when nothing is waiting, or another worker took the flow at the same moment)."""
+    try:
+        return _claim(ws, worker_id, now or utcnow())
+    except IntegrityError:
+        return None
+
+
+def _claim(ws: Workspace, worker_id: str, now: datetime) -> int | None:
     with transaction(ws) as session:
         _requeue_orphans(session, now)
         _queue_due(session, now)

@@ -21,7 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sqlmodel import col, select
 
 from core.connectors.registry import load_connection
+from core.connectors.writer import StreamWriter
 from core.errors import SwitchboardError
+from core.gateway import CallContext, Gateway
 from core.sync.hub import IncomingRecord, upsert_records
 from core.sync.mapping import apply_mapping, get_path
 from core.sync.validation import field_specs_for, record_problems
@@ -71,7 +73,7 @@ def receive(ws: Workspace, connector_id: int, body: bytes, signature: str | None
         return Receipt(202, "stored", event.id)
 
 
-def deliver_pending(ws: Workspace, limit: int = 200) -> int:
+def deliver_pending(ws: Workspace, limit: int = 200, gateway: Gateway | None = None) -> int:
     """Deliver stored events to their flows; returns how many were handled."""
     with read_session(ws.engine) as session:
         events = session.exec(
@@ -97,13 +99,15 @@ def _set_rejected(ws: Workspace, event_id: int, error: str) -> None:
             session.add(row)
 
 
-def _deliver(ws: Workspace, event: WebhookEvent) -> None:
+def _deliver(ws: Workspace, event: WebhookEvent) -> list[tuple[Integration, list[dict]]]:
+    """Land the event's records in the hub; returns what each flow should push on."""
+    pushes: list[tuple[Integration, list[dict]]] = []
     payload = json.loads(event.body)
     records = payload if isinstance(payload, list) else [payload]
     with transaction(ws) as session:
         row = session.get(WebhookEvent, event.id)
         if row is None or row.status != "pending":
-            return
+            return pushes
         flows = session.exec(
             select(Integration).where(
                 Integration.source_connector_id == event.connector_id,
@@ -144,12 +148,44 @@ def _deliver(ws: Workspace, event: WebhookEvent) -> None:
                 records=incoming,
                 run_id=None,
             )
+            if flow.destination_connector_id and flow.destination_stream and incoming:
+                pushes.append((flow, [r.fields for r in incoming]))
         now = utcnow()
         row.status = "rejected" if problems and len(problems) >= len(records) else "delivered"
         row.error = "\n".join(problems)[:2000]
         row.delivered_at = now
         row.delay_ms = (now - row.received_at).total_seconds() * 1000
         session.add(row)
+    return pushes
+
+
+def _push(
+    ws: Workspace, gateway: Gateway, event_id: int, pushes: list[tuple[Integration, list[dict]]]
+) -> None:
+    """Send the landed records on to each flow's destination; note what it refused."""
+    notes: list[str] = []
+    for flow, records in pushes:
+        try:
+            connection = load_connection(ws, flow.destination_connector_id)
+            stream = next(
+                s for s in connection.template.streams if s.name == flow.destination_stream
+            )
+            result = StreamWriter(
+                gateway,
+                connection,
+                stream,
+                flow.write_mode,
+                context=CallContext(integration_id=flow.id),
+            ).write(records)
+        except (SwitchboardError, StopIteration) as exc:
+            notes.append(f"{flow.name}: not sent to the destination ({exc})")
+            continue
+        notes.extend(f"{flow.name}: {key} refused: {reason}" for key, reason in result.rejected)
+    if notes:
+        with transaction(ws) as session:
+            row = session.get(WebhookEvent, event_id)
+            row.error = "\n".join(filter(None, [row.error, *notes]))[:2000]
+            session.add(row)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -68,7 +68,7 @@ class Worker:
             self.webhooks.arrived.wait(timeout=1.0)
             self.webhooks.arrived.clear()
             try:
-                while deliver_pending(self.ws):
+                while deliver_pending(self.ws, gateway=self.gateway):
                     pass
             except Exception:  # a bad event must not stop deliveries
                 log.exception("webhook delivery failed")

@@ -76,8 +76,9 @@ def transaction(ws: Workspace) -> Iterator[Session]:
         with write_session(ws.engine) as session:
             yield session
     except IntegrityError as exc:
-        if "unique" not in str(exc.orig).lower():
-            raise
+        said = str(exc.orig).lower()
+        if "unique" not in said or "name" not in said:
+            raise  # not a name clash: the caller decides (a lease taken by another worker)
         raise InputError.one(
             "Name", "was saved by someone else a moment ago; pick another name."
         ) from None

@@ -338,7 +338,18 @@ class SyncRun:
             # process: the hub rows this run touched are the keys it saw
             seen = self.seen_keys if self.seen_keys is not None else self._keys_of_this_run(plan)
             self.reconcile(plan, seen)
+        elif plan.flow.frequency == "daily" and plan.flow.sync_mode == "incremental_upsert":
+            # once a day, an incremental flow's hub is checked against the whole source
+            self.reconcile(plan, self._source_keys(plan))
         return "succeeded"
+
+    def _source_keys(self, plan: FlowPlan) -> set[str]:
+        """Every key the source holds now: a full read that keeps only the keys."""
+        keys: set[str] = set()
+        reader = StreamReader(self.gateway, plan.source, plan.stream, context=self.context)
+        for page in reader.pages():
+            keys.update(k for k in (record_key(plan.stream, r) for r in page.records) if k)
+        return keys
 
     def _keys_of_this_run(self, plan: FlowPlan) -> set[str]:
         with read_session(self.ws.engine) as session:
@@ -352,9 +363,11 @@ class SyncRun:
             )
 
     def reconcile(self, plan: FlowPlan, source_keys: set[str]) -> Reconciliation:
-        """Compare the source's key set with the hub's for the stream's entity."""
+        """Compare the source's key set with the hub's records of that entity from that source
+        (a record another system also wrote counts as the source's if this one wrote any of
+        its fields)."""
         with transaction(self.ws) as session:
-            held = hub_keys(session, plan.stream.entity)
+            held = hub_keys(session, plan.stream.entity, source=plan.source_name)
             missing = sorted(source_keys - held)
             extra = sorted(held - source_keys)
             result = Reconciliation(

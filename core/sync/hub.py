@@ -212,5 +212,15 @@ def remove_unseen(session: Session, *, entity: str, source: str, run_id: int) ->
     return removed
 
 
-def hub_keys(session: Session, entity: str) -> set[str]:
-    return set(session.exec(select(HubRecord.external_key).where(HubRecord.entity == entity)))
+def hub_keys(session: Session, entity: str, source: str | None = None) -> set[str]:
+    """The hub's keys of an entity; with ``source``, those the source wrote a field of."""
+    statement = select(HubRecord.external_key, HubRecord.provenance_json).where(
+        HubRecord.entity == entity
+    )
+    if source is None:
+        return {key for key, _ in session.exec(statement)}
+    return {
+        key
+        for key, provenance in session.exec(statement)
+        if any(p.get("source") == source for p in json.loads(provenance).values())
+    }

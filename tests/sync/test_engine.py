@@ -21,7 +21,7 @@ from core.runs import (
     request_cancel,
     request_run,
 )
-from core.sync.engine import SyncRun
+from core.sync.engine import SyncRun, plan_flow
 from core.sync.hub import IncomingRecord, upsert_records
 from core.workspace import transaction
 from db.engine import read_session
@@ -265,16 +265,21 @@ def test_full_refresh_removes_unseen_records_and_reconciles_source_and_hub(
     assert (latest.source_count, latest.hub_count, latest.ok) == (120, 120, True)
     assert (latest.missing_in_hub, latest.extra_in_hub) == (0, 0)
 
-    # a record another source left under the same entity: the sync must not delete it,
-    # and the reconciliation must say the hub holds one more than the source
+    # a record this source once wrote that another source also holds: the sync must not
+    # delete it, and the reconciliation must say the hub holds one more than the source
+    source_name = plan_flow(stack.ws, getattr(flow, "id", flow)).source_name
     with transaction(stack.ws) as session:
-        upsert_records(
-            session,
-            entity="contact",
-            source="Trade show import",
-            records=[IncomingRecord("tradeshow-1", {"email": "booth@example.com"}, utcnow())],
-            run_id=None,
-        )
+        for source, fields in (
+            ("Trade show import", {"booth": "B12"}),
+            (source_name, {"email": "booth@example.com"}),
+        ):
+            upsert_records(
+                session,
+                entity="contact",
+                source=source,
+                records=[IncomingRecord("tradeshow-1", fields, utcnow())],
+                run_id=None,
+            )
     third = run_flow(stack.ws, flow, gateway)
     assert third.status == "succeeded"
     assert "tradeshow-1" in hub(stack.ws, "contact")
