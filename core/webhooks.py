@@ -84,10 +84,13 @@ def deliver_pending(ws: Workspace, limit: int = 200, gateway: Gateway | None = N
         ).all()
     for event in events:
         try:
-            _deliver(ws, event)
+            pushes = _deliver(ws, event)
         except Exception as exc:  # one bad event must not hold back the ones after it
             log.exception("webhook event %s could not be delivered", event.id)
             _set_rejected(ws, event.id, f"could not be delivered ({type(exc).__name__})")
+            continue
+        if gateway is not None and pushes:
+            _push(ws, gateway, event.id, pushes)
     return len(events)
 
 

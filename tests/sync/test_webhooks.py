@@ -86,3 +86,48 @@ def test_an_event_that_cannot_be_delivered_does_not_hold_up_the_next(stack: Stac
     assert [e.status for e in events(stack.ws)] == ["rejected", "delivered"]
     assert events(stack.ws)[0].error
     assert "c@example.com" in hub(stack.ws, "form_data")
+
+
+def test_a_form_is_pushed_on_to_the_flows_destination(ws: Workspace, sandbox) -> None:
+    """Website form → hub → HubSpot: the person appears in the CRM, found by e-mail."""
+    from core.gateway import Gateway
+    from tests.sync.conftest import HUBSPOT_AUTH
+
+    built = build_stack(ws, str(sandbox.base_url))
+    built.flow(
+        "Website forms → CRM",
+        "inbound_webhook",
+        method="webhook",
+        frequency="real-time",
+        data="Form data",
+        destination_system="CRM",
+        enabled=True,
+        destination="hubspot",
+        destination_stream="contacts",
+        write_mode="upsert",
+        mappings=[("email", "email"), ("first_name", "firstname")],
+    )
+    body = json.dumps({"email": "webform@example.com", "first_name": "Wen"}).encode()
+    receipt = receive(ws, built.connectors["inbound_webhook"], body, sign(WEBHOOK_SECRET, body))
+    assert receipt.status == 202
+    assert deliver_pending(ws, gateway=Gateway(sleep=lambda s: None)) == 1
+    found = sandbox.post(
+        "/hubspot/crm/v3/objects/contacts/search",
+        headers=HUBSPOT_AUTH,
+        json={
+            "filterGroups": [
+                {
+                    "filters": [
+                        {"propertyName": "email", "operator": "EQ", "value": "webform@example.com"}
+                    ]
+                }
+            ],
+            "properties": ["email", "firstname"],
+        },
+    ).json()
+    assert [r["properties"]["firstname"] for r in found["results"]] == ["Wen"], (
+        found,
+        events(ws)[0].error,
+    )
+    [event] = events(ws)
+    assert event.status == "delivered" and event.error == ""
