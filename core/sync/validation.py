@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from core.dictionary import FieldSpec, spec_of, validate_value
+from core.dictionary import spec_of
+from core.field_types import FieldSpec, validate_value
 from db.dictionary import DictionaryField
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.dictionary import FieldSpec, validate_value
+from core.field_types import FieldSpec, validate_value
 
 FITS = [
     ("String", "linkedin"),
