@@ -133,6 +133,33 @@ def test_mapped_fields_land_under_their_destination_names(
     assert set(one) == {"email", "name"} and "@" in one["email"] and set(one["name"]) == {"first"}
 
 
+def test_values_that_do_not_fit_the_dictionary_are_rejected_with_their_reason(
+    stack: Stack, sandbox: httpx.Client, gateway: Gateway
+) -> None:
+    """A first name mapped into a field the dictionary says holds e-mail addresses."""
+    from core.runs import rejected_records
+    from db.dictionary import DictionaryField
+
+    resize(sandbox, "hubspot", "contacts", 5)
+    with transaction(stack.ws) as session:
+        session.add(
+            DictionaryField(name="email", system_id=stack.systems["BigQuery"], data_type="Email")
+        )
+    flow = stack.flow(
+        "First names as e-mails",
+        "hubspot",
+        "contacts",
+        mappings=[("properties.firstname", "email")],
+    )
+    run = run_flow(stack.ws, flow, gateway)
+    assert run.status == "succeeded"
+    assert (run.records_read, run.records_written, run.records_rejected) == (5, 0, 5)
+    reasons = [r["Reason"] for r in rejected_records(stack.ws, ADMIN, run.id)]
+    assert len(reasons) == 5
+    assert all(r.startswith("email: ") and "is not an e-mail address (Email)" in r for r in reasons)
+    assert hub(stack.ws, "contact") == {}
+
+
 # --- faults the gateway rides out --------------------------------------------------------
 
 
