@@ -230,10 +230,11 @@ class HubRecord(SQLModel, table=True):
     """
 
     __tablename__ = "hub_records"
+    # the unique (entity, external_key) index also serves lookups by entity alone
     __table_args__ = (UniqueConstraint("entity", "external_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    entity: str = Field(max_length=64, index=True)
+    entity: str = Field(max_length=64)
     external_key: str = Field(max_length=200)
     fields_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     provenance_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))

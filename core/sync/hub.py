@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from core import audit
@@ -159,20 +159,19 @@ def upsert_records(
                 after={name: {"value": changed[name], "source": source} for name in lost},
             )
     if fresh:
-        session.execute(
-            insert(table),
+        _insert_rows(
+            session,
             [
-                {
-                    "entity": entity,
-                    "external_key": key,
-                    "fields_json": json.dumps(row["values"], default=str, sort_keys=True),
-                    "provenance_json": json.dumps(row["provenance"]),
-                    "last_run_id": run_id,
-                    "created_at": now,
-                    "updated_at": now,
-                }
+                (
+                    entity,
+                    key,
+                    json.dumps(row["values"], default=str, sort_keys=True),
+                    json.dumps(row["provenance"]),
+                    run_id,
+                )
                 for key, row in fresh.items()
             ],
+            now,
         )
     if existing:
         session.execute(
@@ -196,6 +195,34 @@ def upsert_records(
             ],
         )
     return result
+
+
+_INSERT_COLUMNS = (
+    "entity",
+    "external_key",
+    "fields_json",
+    "provenance_json",
+    "last_run_id",
+    "created_at",
+    "updated_at",
+)
+# fixed column names and markers only; every value travels as a parameter
+_INSERT_SQL = {
+    marker: f"INSERT INTO hub_records ({', '.join(_INSERT_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join([marker] * len(_INSERT_COLUMNS))})"
+    for marker in ("?", "%s")
+}
+
+
+def _insert_rows(session: Session, rows: list[tuple], now: datetime) -> None:
+    """One executemany straight to the driver: a page's new records are the hot path of a
+    first sync, and the ORM's per-value processing would double its cost."""
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    # SQLite keeps UTC times as text in SQLAlchemy's own layout; PostgreSQL takes the value
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
+    sql = _INSERT_SQL["?" if sqlite else "%s"]
+    connection.exec_driver_sql(sql, [(*row, stamp, stamp) for row in rows])
 
 
 def remove_unseen(session: Session, *, entity: str, source: str, run_id: int) -> int:

@@ -77,7 +77,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("entity", "external_key"),
     )
     with op.batch_alter_table("hub_records", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_hub_records_entity"), ["entity"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_hub_records_last_run_id"), ["last_run_id"], unique=False
         )
@@ -281,7 +280,6 @@ def downgrade() -> None:
     op.drop_table("webhook_events")
     with op.batch_alter_table("hub_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_hub_records_last_run_id"))
-        batch_op.drop_index(batch_op.f("ix_hub_records_entity"))
 
     op.drop_table("hub_records")
     with op.batch_alter_table("field_conflicts", schema=None) as batch_op:
