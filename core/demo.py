@@ -165,6 +165,8 @@ FLOWS = (
         "critical",
         Wiring(
             "Website forms (webhook)",
+            destination="HubSpot (sandbox)",
+            destination_stream="contacts",
             mappings=(("email", "email"), ("first_name", "firstname"), ("last_name", "lastname")),
         ),
     ),
