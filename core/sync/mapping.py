@@ -11,25 +11,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-MISSING = object()
+from core.connectors.records import MISSING, value_at
 
 
 def get_path(record: Any, path: str, default: Any = None) -> Any:
     """The value at a dotted path; integer segments index lists (negative from the end)."""
-    value = record
-    for part in path.split(".") if path else []:
-        if isinstance(value, dict):
-            if part not in value:
-                return default
-            value = value[part]
-        elif isinstance(value, list):
-            try:
-                value = value[int(part)]
-            except (ValueError, IndexError):
-                return default
-        else:
-            return default
-    return value
+    value = value_at(record, path)
+    return default if value is MISSING else value
 
 
 def apply_mapping(record: dict, mappings: list[tuple[str, str]]) -> dict[str, Any]:
