@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from core.call_log import CallLog
 from core.connectors.catalog import Catalog, default_catalog
-from core.connectors.reader import StreamReader, record_key
+from core.connectors.reader import StreamReader, parse_cursor, record_key
 from core.connectors.registry import Connection, load_connection
 from core.connectors.template import Stream
 from core.connectors.writer import StreamWriter
@@ -28,7 +28,7 @@ from core.errors import SwitchboardError
 from core.gateway import CallContext, Gateway
 from core.runs import release_lease, renew_lease
 from core.sync.hub import IncomingRecord, hub_keys, remove_unseen, upsert_records
-from core.sync.mapping import apply_mapping, get_path, to_datetime
+from core.sync.mapping import apply_mapping, get_path
 from core.sync.prefetch import Prefetch
 from core.sync.validation import field_specs_for, record_problems
 from core.workspace import Workspace, transaction
@@ -245,7 +245,7 @@ class SyncRun:
                 continue
             modified = None
             if incremental is not None:
-                modified = to_datetime(get_path(raw, incremental.cursor_field), incremental.format)
+                modified = parse_cursor(get_path(raw, incremental.cursor_field), incremental.format)
             if plan.flow.sync_mode == "incremental_append":
                 key = f"{key}@{(modified or now).isoformat()}"
             accepted.append(IncomingRecord(key, fields, modified or now))

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from core.connectors.records import MISSING, value_at
@@ -38,20 +37,3 @@ def apply_mapping(record: dict, mappings: list[tuple[str, str]]) -> dict[str, An
             target = target.setdefault(part, {})
         target[leaf] = get_path(record, source)
     return result
-
-
-def to_datetime(value: Any, fmt: str = "iso8601") -> datetime | None:
-    """A source's modification time as an aware UTC datetime, or None if unreadable."""
-    if value in (None, ""):
-        return None
-    try:
-        if fmt in {"unix", "unix_ms"} or isinstance(value, int | float):
-            seconds = float(value) / (1000 if fmt == "unix_ms" else 1)
-            return datetime.fromtimestamp(seconds, UTC)
-        text = str(value)
-        if fmt == "date" and len(text) == 8 and text.isdigit():
-            text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
