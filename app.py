@@ -31,6 +31,10 @@ PAGES = [
     ("pages/integration_map.py", "Integration map", ":material/account_tree:", Action.VIEW_MAP),
     ("pages/vendor_scoring.py", "Vendor scoring", ":material/poll:", Action.VIEW_EVALUATIONS),
     ("pages/vendor_scoring_print.py", "Scoring print", ":material/print:", Action.VIEW_EVALUATIONS),
+    ("pages/health.py", "Health", ":material/monitor_heart:", Action.VIEW_MONITORING),
+    ("pages/alerts.py", "Alerts", ":material/notifications_active:", Action.VIEW_MONITORING),
+    ("pages/kpis.py", "KPIs", ":material/speed:", Action.VIEW_MONITORING),
+    ("pages/display_links.py", "Display links", ":material/tv:", Action.MANAGE_DISPLAY_LINKS),
     ("pages/audit_log.py", "Audit log", ":material/history:", Action.VIEW_AUDIT),
     ("pages/users.py", "Users", ":material/group:", Action.MANAGE_USERS),
 ]
@@ -44,6 +48,11 @@ def _sign_out(reason: str) -> None:
     for key in ("sb_role", "sb_signed_in", "sb_last_activity"):
         st.session_state.pop(key, None)
 
+
+# A wall-screen link opens the wall screen and nothing else, with no sign-in.
+if "display" in st.query_params:
+    st.navigation([st.Page("pages/wall_screen.py", title="Wall screen")], position="hidden").run()
+    st.stop()
 
 try:
     ws = workspace()
@@ -137,7 +146,7 @@ pages = [
     if can(Role(account.role), action)
 ]
 try:
-    st.navigation(pages).run()
+    st.navigation(pages, expanded=True).run()
 except SwitchboardError as exc:
     # a safety net: every page handles its expected errors; none may reach the user raw
     show_error(exc)

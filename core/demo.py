@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from core.accounts import create_user, ensure_first_admin
+from core.alert_channels import load_demo_channels
 from core.connectors.registry import ConnectorInput, create_connector, list_connectors
 from core.dictionary import load_demo_dictionary
 from core.errors import SwitchboardError
@@ -360,6 +361,7 @@ def load_demo(ws: Workspace) -> list[str]:
         )
         added.append(f"flow {flow.name}")
     added += load_demo_dictionary(ws)
+    added += load_demo_channels(ws, ws.settings.sandbox_url)
     return added
 
 

@@ -34,6 +34,10 @@ class Action(StrEnum):
     MANAGE_EVALUATIONS = "create and manage vendor evaluations"
     # granted to every role; core also requires an invitation to the evaluation
     SCORE_VENDORS = "score vendors"
+    VIEW_MONITORING = "view health, alerts and KPIs"
+    MANAGE_MONITORING = "edit health checks, the alert policy and channels"
+    HANDLE_ALERTS = "acknowledge and silence alerts"
+    MANAGE_DISPLAY_LINKS = "create and revoke wall-screen links"
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
@@ -44,6 +48,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.SCORE_VENDORS,
             Action.VIEW_DICTIONARY,
             Action.VIEW_MAP,
+            Action.VIEW_MONITORING,
         }
     ),
     Role.EDITOR: frozenset(
@@ -61,6 +66,9 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.VIEW_DICTIONARY,
             Action.EDIT_DICTIONARY,
             Action.VIEW_MAP,
+            Action.VIEW_MONITORING,
+            Action.MANAGE_MONITORING,
+            Action.HANDLE_ALERTS,
         }
     ),
     Role.ADMIN: frozenset(Action),

@@ -22,6 +22,7 @@ import schedule
 from core.call_log import CallLog
 from core.errors import SwitchboardError
 from core.gateway import Gateway
+from core.health_checks import schedule_monitoring
 from core.heartbeats import beat
 from core.runs import claim_next_run
 from core.sync.engine import SyncRun
@@ -115,6 +116,7 @@ class Worker:
         for thread in threads:
             thread.start()
         self.scheduler.every(CLAIM_EVERY_SECONDS).seconds.do(self.run_due).tag("runs")
+        schedule_monitoring(self.ws, self.scheduler, self.gateway)
         log.info("worker %s started", self.worker_id)
         self.run_due()
         while not self.stopping.is_set():

@@ -29,8 +29,11 @@ from sandbox import (
     google_oauth,
     hubspot,
     mailchimp,
+    pagerduty,
     salesforce,
+    slack,
     stripe,
+    webhook_sink,
 )
 from sandbox.state import Fault, SandboxState
 from sandbox.web import Request, Response, VendorApp, html_response, json_response
@@ -45,6 +48,9 @@ APPS: tuple[VendorApp, ...] = (
     stripe.APP,
     bigquery.APP,
     custom_api.APP,
+    slack.APP,
+    pagerduty.APP,
+    webhook_sink.APP,
 )
 LOGGED_HEADERS = ("authorization", "content-type", "accept", "user-agent", "developer-token",
                   "login-customer-id", "x-api-key", "sforce-query-options", "idempotency-key",
