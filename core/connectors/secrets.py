@@ -7,12 +7,13 @@ ever shown back.
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.vault import Sealed, Vault
 from core.workspace import Workspace, transaction
 from db.models import ConnectorSecret, utcnow
+from db.monitoring import AlertChannel
 
 
 def _aad(connector_id: int, field_name: str) -> str:
@@ -72,7 +73,8 @@ def secret_hints(session: Session, connector_id: int) -> dict[str, str]:
 
 
 def rotate_secrets(ws: Workspace, actor: str) -> int:
-    """Re-seal every secret under a new key in one transaction; returns how many."""
+    """Re-seal every secret — connectors' and alert channels' — under a new key in one
+    transaction; returns how many."""
     from core.vault import Vault, finish_rotation, prepare_rotation
 
     current, new_key = prepare_rotation(ws.settings)
@@ -85,12 +87,25 @@ def rotate_secrets(ws: Workspace, actor: str) -> int:
             sealed = new_vault.seal(plaintext, aad)
             row.nonce, row.ciphertext, row.key_id = sealed.nonce, sealed.ciphertext, sealed.key_id
             session.add(row)
+        channels = session.exec(
+            select(AlertChannel).where(col(AlertChannel.secret_ciphertext).is_not(None))
+        ).all()
+        for channel in channels:
+            aad = f"alert_channel:{channel.id}"
+            plaintext = current.open(
+                Sealed(channel.secret_nonce, channel.secret_ciphertext, channel.secret_key_id), aad
+            )
+            sealed = new_vault.seal(plaintext, aad)
+            channel.secret_nonce, channel.secret_ciphertext = sealed.nonce, sealed.ciphertext
+            channel.secret_key_id = sealed.key_id
+            session.add(channel)
+        count = len(rows) + len(channels)
         audit.record(
             session,
             actor=actor,
             action="rotate_key",
             entity="vault",
-            summary=f"Re-encrypted {len(rows)} secret(s) under key {new_vault.primary_key_id}",
+            summary=f"Re-encrypted {count} secret(s) under key {new_vault.primary_key_id}",
         )
     finish_rotation(ws.settings)
-    return len(rows)
+    return count

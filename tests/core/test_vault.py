@@ -366,3 +366,23 @@ def test_a_running_process_follows_a_rotation_done_by_another(ws):
     restarted = Workspace(ws.settings, ws.engine, load_vault(ws.settings))
     assert load_connection(restarted, after.id).values["secret_key"] == "sk_test_after_rotation"
     assert load_connection(restarted, before.id).values["secret_key"] == "sk_test_before_rotation"
+
+
+def test_rotation_also_reseals_alert_channel_secrets(ws):
+    """A Slack webhook URL stored for alerts still opens after the key is rotated."""
+    from core.alert_channels import ChannelInput, _open_secret, save_channel
+    from core.connectors.secrets import rotate_secrets
+    from core.vault import load_vault
+    from core.workspace import Workspace
+    from db.engine import read_session
+    from db.monitoring import AlertChannel
+    from tests.conftest import ADMIN
+
+    url = "https://hooks.slack.com/services/T000/B000/abcdefghijklmnop"
+    channel_id = save_channel(ws, ADMIN, ChannelInput("Ops Slack", "slack", secret=url))
+    assert rotate_secrets(ws, actor="cli") == 1
+    restarted = Workspace(ws.settings, ws.engine, load_vault(ws.settings))
+    with read_session(ws.engine) as session:
+        channel = session.get(AlertChannel, channel_id)
+        assert channel.secret_key_id == restarted.vault.primary_key_id
+        assert _open_secret(restarted.vault, channel) == url
