@@ -9,10 +9,11 @@ Five kinds::
     email      e-mail over SMTP (smtplib); the password is the secret
     ticket     the internal ticket list (the backlog), kept in the store
 
-HTTP deliveries go through the gateway (one attempt per delivery: Slack and many webhooks
-answer plain text, which the gateway's own retry would take for a broken body). A delivery
-that fails for a passing reason stays pending and is tried again later by the worker
-(``MAX_ATTEMPTS``, backing off), so retries survive a restart; every attempt's answer is kept.
+HTTP deliveries go through the gateway: its bounded retries ride out a passing fault within
+the call, and each channel has its own rate budget (Slack takes about one message a second
+per webhook). A delivery that still fails for a passing reason stays pending and is tried
+again later by the worker (``MAX_ATTEMPTS``, minutes apart), so it survives a restart;
+every attempt's answer is kept.
 Secrets are sealed with the vault, the row's identity (``alert_channel:<id>``) as AAD,
 and never shown back beyond their last four characters.
 """
@@ -35,7 +36,7 @@ from core import audit
 from core.alerts import ensure_policy
 from core.connectors.registry import Connection
 from core.connectors.template import ConnectorTemplate, NoAuth, RateLimit
-from core.errors import ConnectorError, FieldProblem, InputError, InvalidResponse, NotFound
+from core.errors import ConnectorError, FieldProblem, InputError, NotFound
 from core.gateway import Gateway
 from core.permissions import Action, Actor, require
 from core.vault import Sealed, Vault
@@ -422,19 +423,18 @@ def _http_connection(channel: AlertChannel, url: str) -> Connection:
         # Slack accepts about one message per second per webhook
         rate_limit=RateLimit(per_second=1, burst=5),
     )
-    return Connection(None, channel.name, template, url, {})
+    return Connection(
+        None, channel.name, template, url, {}, budget_key=f"alert_channel:{channel.id}"
+    )
 
 
 def _post(gateway: Gateway, channel: AlertChannel, url: str, body: dict) -> Answer:
     host = urlsplit(url).hostname or url
     try:
-        response = gateway.call(_http_connection(channel, url), "POST", url, json_body=body,
-                                retry=False)  # fmt: skip
-    except InvalidResponse as exc:
-        if exc.status is not None and 200 <= exc.status < 300:
-            # Slack and many webhooks answer plain text ("ok"), not JSON
-            return Answer(True, f"{host} answered {exc.status} (accepted).")
-        return Answer(False, exc.message, exc.retryable)
+        # Slack and many webhooks answer plain text ("ok"), not JSON
+        response = gateway.call(
+            _http_connection(channel, url), "POST", url, json_body=body, expect_json=False
+        )
     except ConnectorError as exc:
         return Answer(False, f"{exc.message} {exc.fix}".strip(), exc.retryable)
     said = response.body

@@ -311,9 +311,10 @@ class Gateway:
 
     def _wait_for_budget(self, connection: Connection) -> None:
         limit = connection.template.rate_limit
-        if limit is None or connection.connector_id is None:
+        key = connection.budget_key or connection.connector_id
+        if limit is None or key is None:
             return
-        wait = self._budgets.bucket(connection.connector_id, limit.per_second, limit.burst).take()
+        wait = self._budgets.bucket(key, limit.per_second, limit.burst).take()
         if wait > 0:
             self._sleep(wait)
 
@@ -361,6 +362,7 @@ class Gateway:
         json_body: Any = None,
         context: CallContext | None = None,
         retry: bool = True,
+        expect_json: bool = True,
     ) -> GatewayResponse:
         """One logical call, following SPEC §3's error policy.
 
@@ -369,6 +371,8 @@ class Gateway:
         connections and unreadable bodies: back off exponentially with jitter and retry.
         400, 403, 404: fail at once with their fix. Everything is bounded by the retry
         policy; with ``retry=False`` (Test connection) only the token refresh is tried.
+        With ``expect_json=False`` a plain-text answer (Slack's "ok") is a success; its
+        body is the text.
         Raises a ``ConnectorError`` when the call cannot succeed.
         """
         auth = self.authenticator(connection)
@@ -409,6 +413,8 @@ class Gateway:
                     context.retries += 1
                 continue
             body = _parse_body(response)
+            if body is _NOT_JSON and not expect_json:
+                body = response.text
             if fate is Fate.OK and body is not _NOT_JSON:
                 self._record(
                     connection, context, request, response.status_code, latency_ms, attempt, "ok"

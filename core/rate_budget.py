@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 
 class TokenBucket:
@@ -46,13 +46,14 @@ class RateBudgets:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._buckets: dict[int, TokenBucket] = {}
+        self._buckets: dict[Hashable, TokenBucket] = {}
         self._lock = threading.Lock()
 
-    def bucket(self, connector_id: int, per_second: float, burst: int) -> TokenBucket:
+    def bucket(self, key: Hashable, per_second: float, burst: int) -> TokenBucket:
+        """The bucket of ``key`` (a connector id, or another account such as a channel)."""
         with self._lock:
-            bucket = self._buckets.get(connector_id)
+            bucket = self._buckets.get(key)
             if bucket is None or (bucket.per_second, bucket.burst) != (per_second, burst):
                 bucket = TokenBucket(per_second, burst, self._clock)
-                self._buckets[connector_id] = bucket
+                self._buckets[key] = bucket
             return bucket

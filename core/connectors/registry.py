@@ -65,6 +65,8 @@ class Connection:
     template: ConnectorTemplate
     base_url: str
     values: dict[str, str]
+    # whose rate budget the calls draw on (default: the connector's own)
+    budget_key: str | None = None
 
     def __repr__(self) -> str:  # keep secrets out of logs and tracebacks
         return f"Connection(id={self.connector_id!r}, name={self.name!r})"

@@ -302,3 +302,19 @@ def test_the_rate_budget_spaces_calls_of_one_connector():
     for _ in range(4):
         gateway.call(conn, "GET", "/v1/x")
     assert sleeps and all(wait > 0 for wait in sleeps)
+
+
+def test_a_plain_text_answer_is_a_success_when_json_is_not_expected():
+    """Slack's incoming webhooks answer ``ok`` as text."""
+    handler = scripted((200, {}, None))
+
+    def text_handler(request: httpx.Request) -> httpx.Response:
+        handler(request)
+        return httpx.Response(200, text="ok")
+
+    response = gateway_with(text_handler).call(
+        connection("stripe", {"secret_key": "x"}), "POST", "/hook", expect_json=False
+    )
+    assert (response.status, response.body) == (200, "ok")
+    with pytest.raises(InvalidResponse):
+        gateway_with(text_handler).call(connection("stripe", {"secret_key": "x"}), "GET", "/x")
