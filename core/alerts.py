@@ -12,7 +12,7 @@ held back; so is one that opens during a silence or a maintenance window (``held
 why). Held alerts are shown, never sent; a silence that ends releases its open alerts.
 
 Messages are not sent here: this module queues ``AlertDelivery`` rows in the caller's
-transaction, and ``core.alert_channels.deliver_pending`` (the worker) sends them.
+transaction, and ``core.alert_delivery.deliver_pending`` (the worker) sends them.
 """
 
 from __future__ import annotations

@@ -537,7 +537,7 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
 
 def schedule_monitoring(ws: Workspace, scheduler: schedule.Scheduler, gateway: Gateway) -> None:
     """Register the worker's monitoring jobs: evaluate due checks, escalate, deliver."""
-    from core.alert_channels import deliver_pending
+    from core.alert_delivery import deliver_pending
 
     scheduler.every(EVALUATE_EVERY_SECONDS).seconds.do(
         _guarded("health checks", lambda: evaluate_due(ws))

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import alert_channels as channels_core
+from core import alert_delivery as delivery_core
 from core.alerts import (
     LEVELS,
     acknowledge,
@@ -147,7 +148,7 @@ with channels_tab:
             test_id = st.selectbox("Channel to test", list(names), format_func=names.get)
             if st.button("Send test alert"):
                 try:
-                    answer = channels_core.send_test(ws, me, gateway(), test_id)
+                    answer = delivery_core.send_test(ws, me, gateway(), test_id)
                     (st.success if answer.ok else st.error)(f"The channel answered: {answer.text}")
                 except SwitchboardError as exc:
                     show_error(exc)
@@ -184,7 +185,7 @@ with channels_tab:
 with log_tab:
     st.subheader("Deliveries")
     st.dataframe(
-        pd.DataFrame(channels_core.list_deliveries(ws, me)), hide_index=True, width="stretch"
+        pd.DataFrame(delivery_core.list_deliveries(ws, me)), hide_index=True, width="stretch"
     )
     st.subheader("Tickets")
-    st.dataframe(pd.DataFrame(channels_core.list_tickets(ws, me)), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(delivery_core.list_tickets(ws, me)), hide_index=True, width="stretch")

@@ -370,7 +370,7 @@ def test_a_running_process_follows_a_rotation_done_by_another(ws):
 
 def test_rotation_also_reseals_alert_channel_secrets(ws):
     """A Slack webhook URL stored for alerts still opens after the key is rotated."""
-    from core.alert_channels import ChannelInput, _open_secret, save_channel
+    from core.alert_channels import ChannelInput, open_secret, save_channel
     from core.connectors.secrets import rotate_secrets
     from core.vault import load_vault
     from core.workspace import Workspace
@@ -385,4 +385,4 @@ def test_rotation_also_reseals_alert_channel_secrets(ws):
     with read_session(ws.engine) as session:
         channel = session.get(AlertChannel, channel_id)
         assert channel.secret_key_id == restarted.vault.primary_key_id
-        assert _open_secret(restarted.vault, channel) == url
+        assert open_secret(restarted.vault, channel) == url

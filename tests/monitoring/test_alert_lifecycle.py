@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import select
 
 from core import alert_channels as ch
+from core import alert_delivery as delivery
 from core.alerts import (
     acknowledge,
     create_silence,
@@ -100,7 +101,7 @@ def test_life_cycle_dedup_escalation_and_recovery(ws, sandbox, sandbox_server, g
     _fail_then(ws, flow, T0, ok=False)
     evaluate_due(ws, T0, force=True)
     evaluate_due(ws, T0 + timedelta(minutes=5), force=True)  # a repeat: no second message
-    assert ch.deliver_pending(ws, gateway, T0 + timedelta(minutes=6)) == 2
+    assert delivery.deliver_pending(ws, gateway, T0 + timedelta(minutes=6)) == 2
     (alert,) = list_alerts(ws, ADMIN)
     assert alert.repeats == 1 and alert.level == "high"
     (slack,) = received(sandbox, "slack")
@@ -111,7 +112,7 @@ def test_life_cycle_dedup_escalation_and_recovery(ws, sandbox, sandbox_server, g
     # nobody acknowledges within the hour: escalated to critical → PagerDuty trigger
     assert escalate_due(ws, T0 + timedelta(minutes=59)) == 0
     assert escalate_due(ws, T0 + timedelta(minutes=61)) == 1
-    ch.deliver_pending(ws, gateway, T0 + timedelta(minutes=62))
+    delivery.deliver_pending(ws, gateway, T0 + timedelta(minutes=62))
     (trigger,) = received(sandbox, "pagerduty")
     assert trigger["event_action"] == "trigger" and trigger["routing_key"] == KEY
     assert trigger["payload"]["severity"] == "critical"
@@ -119,18 +120,18 @@ def test_life_cycle_dedup_escalation_and_recovery(ws, sandbox, sandbox_server, g
 
     acknowledge(ws, EDITOR, alert.id, now=T0 + timedelta(minutes=63))
     assert escalate_due(ws, T0 + timedelta(hours=5)) == 0  # acknowledged: no more escalation
-    ch.deliver_pending(ws, gateway, T0 + timedelta(minutes=64))
+    delivery.deliver_pending(ws, gateway, T0 + timedelta(minutes=64))
     assert received(sandbox, "pagerduty")[-1]["event_action"] == "acknowledge"
 
     _fail_then(ws, flow, T0 + timedelta(hours=2), ok=True)
     evaluate_due(ws, T0 + timedelta(hours=2), force=True)
     (resolved,) = list_alerts(ws, ADMIN, include_resolved=True)
     assert resolved.status == "resolved" and resolved.message.startswith("Recovered")
-    ch.deliver_pending(ws, gateway, T0 + timedelta(hours=2, minutes=1))
+    delivery.deliver_pending(ws, gateway, T0 + timedelta(hours=2, minutes=1))
     resolve = received(sandbox, "pagerduty")[-1]
     assert resolve["event_action"] == "resolve" and resolve["dedup_key"] == trigger["dedup_key"]
     assert received(sandbox, "slack")[-1]["text"].startswith("[RESOLVED]")
-    assert all(d["status"] == "sent" for d in ch.list_deliveries(ws, ADMIN))
+    assert all(d["status"] == "sent" for d in delivery.list_deliveries(ws, ADMIN))
 
 
 def test_flapping_and_silence_hold_alerts_back(ws, sandbox, sandbox_server, gateway, monkeypatch):
@@ -148,7 +149,7 @@ def test_flapping_and_silence_hold_alerts_back(ws, sandbox, sandbox_server, gate
             _fail_then(ws, flow, at, ok=True)
             evaluate_due(ws, at, force=True)
             at += timedelta(minutes=17)
-    assert ch.deliver_pending(ws, gateway, at) == 2 * 4  # two openings and two recoveries
+    assert delivery.deliver_pending(ws, gateway, at) == 2 * 4  # two openings and two recoveries
     (alert,) = list_alerts(ws, ADMIN)
     assert alert.held == "flapping"
 
@@ -171,14 +172,14 @@ def test_email_over_smtp_and_the_ticket_list(ws, gateway):
         channel = ch.save_channel(ws, EDITOR, ch.ChannelInput(
             "Team mail", "email", "", {"host": "127.0.0.1", "port": sink.port,
                                        "sender": "alerts@example.com", "to": "ops@example.com"}))  # fmt: skip
-        answer = ch.send_test(ws, EDITOR, gateway, channel)
+        answer = delivery.send_test(ws, EDITOR, gateway, channel)
         assert answer.ok, answer.text
         (sender, recipients, raw) = sink.messages[0]
         assert recipients == ["ops@example.com"] and b"Switchboard test alert" in raw
     finally:
         sink.stop()
     tickets = next(c.id for c in ch.list_channels(ws, ADMIN) if c.kind == "ticket")
-    assert ch.send_test(ws, EDITOR, gateway, tickets).ok
+    assert delivery.send_test(ws, EDITOR, gateway, tickets).ok
     with read_session(ws.engine) as session:
         assert session.exec(select(Ticket)).first() is not None
 
@@ -201,16 +202,16 @@ def test_bad_channel_input_and_real_answers(ws, sandbox, sandbox_server, gateway
     mail = ch.save_channel(ws, EDITOR, ch.ChannelInput(
         "Mail", "email", "", {"host": "127.0.0.1", "port": closed, "sender": "a@b.co",
                               "to": "c@d.co"}))  # fmt: skip
-    answer = ch.send_test(ws, EDITOR, gateway, mail)
+    answer = delivery.send_test(ws, EDITOR, gateway, mail)
     assert not answer.ok and "refused the connection" in answer.text
 
     revoked = ch.save_channel(ws, EDITOR, ch.ChannelInput(
         "Old Slack", "slack", f"{sandbox_server.base_url}/slack/services/T1/B1/revoked"))  # fmt: skip
-    answer = ch.send_test(ws, EDITOR, gateway, revoked)
+    answer = delivery.send_test(ws, EDITOR, gateway, revoked)
     assert not answer.ok and "404" in answer.text
     good = ch.save_channel(ws, EDITOR, ch.ChannelInput(
         "PD", "pagerduty", KEY, {"events_url": f"{sandbox_server.base_url}/pagerduty/v2/enqueue"}))  # fmt: skip
-    answer = ch.send_test(ws, EDITOR, gateway, good)
+    answer = delivery.send_test(ws, EDITOR, gateway, good)
     assert answer.ok and "Event processed" in answer.text
 
     # secrets sealed at rest, shown back as their last four characters only
