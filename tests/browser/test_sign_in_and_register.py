@@ -18,9 +18,12 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     page.get_by_label("User name").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    # the sign-in form goes once the login cookie is written (the app reruns by itself)
+    # the sign-in form goes once the login cookie is written (the app reruns by itself);
+    # wait for both, so the next click does not race that rerun
     expect(page.get_by_role("heading", name="Sign in")).to_have_count(0)
     expect(page.get_by_role("heading", name="Overview")).to_have_count(1)
+    page.wait_for_function("document.cookie.includes('switchboard_session')", timeout=30_000)
+    page.wait_for_load_state("networkidle")
 
 
 def test_an_editor_signs_in_and_registers_a_connector(ws, app_url, page):
