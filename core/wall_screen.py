@@ -30,8 +30,10 @@ from db.engine import read_session
 from db.models import Integration
 from db.monitoring import DisplayLink, HealthCheck
 
-# a wall screen shows now: the KPIs of the last hour (a bounded slice of the calls)
+# a wall screen shows now: the KPIs of the last hour's calls (at most the newest 1,000)
 KPI_HOURS = 1
+# the tile reads at most the newest calls of that hour, so a busy stack costs no more
+KPI_LATEST_CALLS = 1000
 
 
 def _signature(ws: Workspace, nonce: str) -> str:
@@ -205,7 +207,9 @@ def wall_data(ws: Workspace, access: WallAccess, now: datetime | None = None) ->
             .order_by(Integration.name)
         ).all()
         counts = open_counts(session)
-        figures = figures_by(session, "all", now - timedelta(hours=KPI_HOURS), now)
+        figures = figures_by(
+            session, "all", now - timedelta(hours=KPI_HOURS), now, latest=KPI_LATEST_CALLS
+        )
     tiles = []
     for name, enabled, severe, bad, measured in rows:
         if not enabled or not measured:

@@ -53,8 +53,8 @@ def board() -> None:
         column.metric(f"Open {level} alerts", count)
     k = data.kpis
     kpi = st.columns(4)
-    kpi[0].metric("p90 last hour (< 500 ms)", "—" if k.p90_ms is None else f"{k.p90_ms:.0f} ms")
-    kpi[1].metric("p95 last hour (< 200 ms)", "—" if k.p95_ms is None else f"{k.p95_ms:.0f} ms")
+    kpi[0].metric("p90, recent calls (< 500 ms)", "—" if k.p90_ms is None else f"{k.p90_ms:.0f} ms")
+    kpi[1].metric("p95, recent calls (< 200 ms)", "—" if k.p95_ms is None else f"{k.p95_ms:.0f} ms")
     kpi[2].metric("Uptime (≥ 98 %)", "—" if k.uptime_pct is None else f"{k.uptime_pct:.1f} %")
     kpi[3].metric(
         "Error rate (< 1 %)", "—" if k.error_rate_pct is None else f"{k.error_rate_pct:.2f} %"

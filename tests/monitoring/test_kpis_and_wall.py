@@ -56,3 +56,20 @@ def test_display_links_expire_and_revoke(ws):
     assert token not in str(link)
     revoke_display_link(ws, ADMIN, link["id"])
     assert open_display(ws, token) is None
+
+
+def test_the_wall_tile_reads_only_the_newest_calls(ws):
+    """However busy the flows, the tile's figures come from the newest calls only."""
+    from core.kpis import figures_by
+    from db.engine import read_session
+
+    (a,) = add_flows(ws, "A")
+    add_calls(ws, a, NOW - timedelta(minutes=50), [900.0] * 30)  # older: slow
+    add_calls(ws, a, NOW - timedelta(minutes=5), [20.0] * 10)  # newest: fast
+    with read_session(ws.engine) as session:
+        everything = figures_by(session, "all", NOW - timedelta(hours=1), NOW)
+        newest = figures_by(session, "all", NOW - timedelta(hours=1), NOW, latest=10)
+    (whole,) = everything.values()
+    (recent,) = newest.values()
+    assert (whole["calls"], whole["p90"]) == (40, 900.0)
+    assert (recent["calls"], recent["p90"]) == (10, 20.0)
