@@ -115,7 +115,7 @@ def _validate(data: ChannelInput, has_secret: bool) -> list[FieldProblem]:
             problems.append(FieldProblem("Webhook URL", "is required."))
         elif secret:
             problem = url_problem(
-                secret, "Webhook URL", "https://hooks.slack.com/services/T000/B000/XXXX"
+                secret, "Webhook URL", "https://hooks.slack.com/services/T0001/B0001/abc123"
             )
             if problem:
                 problems.append(problem)
