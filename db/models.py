@@ -26,7 +26,8 @@ class User(SQLModel, table=True):
     username: str = Field(index=True, unique=True, max_length=64)
     display_name: str = Field(max_length=120)
     email: str = Field(default="", max_length=254)
-    # admin | editor | viewer
+    # admin, or the role held in every domain without its own row in user_domain_roles:
+    # lead | editor | viewer
     role: str = Field(max_length=16)
     password_hash: str = Field(max_length=120)
     active: bool = True
@@ -147,6 +148,10 @@ class Integration(SQLModel, table=True):
     at_time: str = Field(default="", max_length=5)
     # 0 = Monday … 6 = Sunday, for weekly
     weekday: int | None = None
+    # consent this flow carries: {purpose: {"field": source path, "granted": [values]}}
+    consent_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    # a consent purpose records must hold to pass ("" = none required)
+    required_purpose: str = Field(default="", max_length=32)
     next_run_at: datetime | None = Field(default=None, index=True)
     last_run_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -187,6 +192,10 @@ class IntegrationRun(SQLModel, table=True):
     records_read: int = 0
     records_written: int = 0
     records_rejected: int = 0
+    # records left out: the person has not consented to the flow's purpose
+    skipped_no_consent: int = 0
+    # records left out: the person asked to be deleted (suppression list)
+    skipped_suppressed: int = 0
     pages: int = 0
     requests: int = 0
     retries: int = 0
@@ -238,6 +247,12 @@ class HubRecord(SQLModel, table=True):
     external_key: str = Field(max_length=200)
     fields_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     provenance_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    # the personal-data fields, sealed together (AES-256-GCM, AAD = entity and key)
+    pii_nonce: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    pii_ciphertext: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    pii_key_id: str = Field(default="", max_length=16)
+    # keyed digest of the person's e-mail: finds them without storing it in the clear
+    email_digest: str | None = Field(default=None, max_length=64, index=True)
     # the run that last touched it (full refresh removes records no run saw)
     last_run_id: int | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow)

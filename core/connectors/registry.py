@@ -15,12 +15,10 @@ from core.connectors.form import check_values, url_problem
 from core.connectors.secrets import read_secrets, secret_hints, store_secret
 from core.connectors.template import ConnectorTemplate
 from core.errors import FieldProblem, InputError, NotFound, SwitchboardError
-from core.permissions import Action, Actor, require
+from core.permissions import DOMAINS, Action, Actor, require
 from core.workspace import Workspace, transaction
 from db.engine import read_session
 from db.models import Connector, ConnectorSecret, System, utcnow
-
-DOMAINS = ("Marketing", "Sales", "Customer Success", "Product", "Finance")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import db.dictionary  # noqa: F401
 import db.evaluations  # noqa: F401
+import db.governance  # noqa: F401
 import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 import db.monitoring  # noqa: F401
 
