@@ -36,7 +36,20 @@ PAGES = [
     ("pages/kpis.py", "KPIs", ":material/speed:", Action.VIEW_MONITORING),
     ("pages/display_links.py", "Display links", ":material/tv:", Action.MANAGE_DISPLAY_LINKS),
     ("pages/audit_log.py", "Audit log", ":material/history:", Action.VIEW_AUDIT),
-    ("pages/users.py", "Users", ":material/group:", Action.MANAGE_USERS),
+    ("pages/users.py", "Users", ":material/group:", Action.MANAGE_DOMAIN_ROLES),
+    (
+        "pages/privacy_requests.py",
+        "Privacy requests",
+        ":material/person_remove:",
+        Action.HANDLE_PRIVACY_REQUESTS,
+    ),
+    ("pages/retention.py", "Retention", ":material/auto_delete:", Action.MANAGE_RETENTION),
+    (
+        "pages/compliance_report.py",
+        "Compliance report",
+        ":material/verified_user:",
+        Action.VIEW_COMPLIANCE,
+    ),
 ]
 
 

@@ -1,0 +1,5 @@
+"""Compliance report."""
+
+import streamlit as st
+
+st.title("Compliance report")

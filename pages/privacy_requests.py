@@ -1,0 +1,5 @@
+"""Privacy requests."""
+
+import streamlit as st
+
+st.title("Privacy requests")

@@ -1,0 +1,5 @@
+"""Retention."""
+
+import streamlit as st
+
+st.title("Retention")
