@@ -1,7 +1,7 @@
 """The sync engine: one run of one flow, page by page.
 
-    source connector ─▶ gateway ─▶ page of records ─▶ mapping + validation ─▶ hub upsert
-                                                                            ─▶ destination push
+    source connector ─▶ gateway ─▶ page of records ─▶ mapping + validation
+        ─▶ gate (suppression list, consent) ─▶ destination push ─▶ hub upsert (PII sealed)
 
 A page's records, its checkpoint (the state to fetch the next page, and the cursor) and the
 run's counters commit in one transaction. A worker killed at any moment leaves the run at
@@ -26,8 +26,10 @@ from core.connectors.template import Stream
 from core.connectors.writer import StreamWriter
 from core.errors import SwitchboardError
 from core.gateway import CallContext, Gateway
+from core.pii import email_digest, pii_fields_for
 from core.runs import release_lease, renew_lease
-from core.sync.hub import IncomingRecord, hub_keys, remove_unseen, upsert_records
+from core.sync.gate import RecordGate, consent_sources
+from core.sync.hub import IncomingRecord, PiiGuard, hub_keys, remove_unseen, upsert_records
 from core.sync.mapping import apply_mapping, get_path
 from core.sync.prefetch import Prefetch
 from core.sync.validation import field_specs_for, record_problems
@@ -71,6 +73,8 @@ class FlowPlan:
     critical_fields: frozenset[str]
     # the data dictionary's fields of the destination system, by name
     field_specs: dict
+    guard: PiiGuard
+    gate: RecordGate
 
 
 def _stream(connection: Connection, name: str, role: str) -> Stream:
@@ -103,6 +107,8 @@ def plan_flow(ws: Workspace, integration_id: int, catalog: Catalog | None = None
         source_name = system.name if system else f"flow {flow.id}"
         critical = critical_fields_for(session, flow.destination_system_id)
         specs = field_specs_for(session, flow.destination_system_id)
+        pii = pii_fields_for(session, flow.destination_system_id)
+    guard = PiiGuard(ws.vault, pii, lambda email: email_digest(ws, email))
     if flow.source_connector_id is None:
         raise SwitchboardError(
             f"{flow.name} has no source connector.", fix="Edit the flow and pick one."
@@ -122,6 +128,14 @@ def plan_flow(ws: Workspace, integration_id: int, catalog: Catalog | None = None
         destination_stream=destination_stream,
         critical_fields=critical,
         field_specs=specs,
+        guard=guard,
+        gate=RecordGate(
+            guard,
+            sources=consent_sources(flow.consent_json),
+            required_purpose=flow.required_purpose,
+            source_name=source_name,
+            integration_id=flow.id,
+        ),
     )
 
 
@@ -227,7 +241,8 @@ class SyncRun:
     # -- one page ----------------------------------------------------------------------
 
     def _incoming(self, plan: FlowPlan, records: list[dict]) -> tuple[list, list]:
-        accepted: list[IncomingRecord] = []
+        """The page mapped and checked: (raw, record) pairs that may land, and rejections."""
+        accepted: list[tuple[dict, IncomingRecord]] = []
         rejected: list[tuple[str, str, str]] = []
         incremental = plan.stream.incremental
         now = utcnow()
@@ -248,7 +263,7 @@ class SyncRun:
                 modified = parse_cursor(get_path(raw, incremental.cursor_field), incremental.format)
             if plan.flow.sync_mode == "incremental_append":
                 key = f"{key}@{(modified or now).isoformat()}"
-            accepted.append(IncomingRecord(key, fields, modified or now))
+            accepted.append((raw, IncomingRecord(key, fields, modified or now)))
         return accepted, rejected
 
     def _push(self, plan: FlowPlan, records: list[IncomingRecord]) -> list[tuple[str, str, str]]:
@@ -267,7 +282,10 @@ class SyncRun:
         return [(key, "write", reason) for key, reason in result.rejected]
 
     def _commit_page(self, plan: FlowPlan, page) -> None:  # noqa: ANN001  (a reader Page)
-        accepted, rejected = self._incoming(plan, page.records)
+        pairs, rejected = self._incoming(plan, page.records)
+        with read_session(self.ws.engine) as session:
+            gated = plan.gate.sort(session, pairs)
+        accepted = gated.passed
         rejected += self._push(plan, accepted)
         with transaction(self.ws) as session:
             if not renew_lease(session, plan.flow.id, self.worker_id):
@@ -279,7 +297,9 @@ class SyncRun:
                 records=accepted,
                 run_id=self.run_id,
                 critical_fields=plan.critical_fields,
+                guard=plan.guard,
             )
+            plan.gate.record(session, gated)
             if self.seen_keys is not None:
                 self.seen_keys.update(written.keys)
             for key, stage, reason in rejected:
@@ -293,6 +313,8 @@ class SyncRun:
             run.records_read += page.raw_count
             run.records_written += written.written
             run.records_rejected += len(rejected)
+            run.skipped_suppressed += gated.suppressed
+            run.skipped_no_consent += gated.no_consent
             run.pages += 1
             run.requests = self.context.requests
             run.retries = self.context.retries
@@ -344,11 +366,16 @@ class SyncRun:
         return "succeeded"
 
     def _source_keys(self, plan: FlowPlan) -> set[str]:
-        """Every key the source holds now: a full read that keeps only the keys."""
+        """Every key the source holds now that may land in the hub: a full read that keeps
+        only the keys, leaving out people the gate keeps out (suppressed, no consent)."""
         keys: set[str] = set()
         reader = StreamReader(self.gateway, plan.source, plan.stream, context=self.context)
         for page in reader.pages():
             keys.update(k for k in (record_key(plan.stream, r) for r in page.records) if k)
+            pairs, _ = self._incoming(plan, page.records)
+            with read_session(self.ws.engine) as session:
+                passed = {r.key for r in plan.gate.sort(session, pairs).passed}
+            keys.difference_update(r.key for _, r in pairs if r.key not in passed)
         return keys
 
     def _keys_of_this_run(self, plan: FlowPlan) -> set[str]:

@@ -5,11 +5,17 @@ modification time. A write is decided per field: the newer modification time win
 write wins). When a value written by one source is overwritten by another, the losing
 value goes to the audit trail; when the field is marked critical, the conflicting value
 waits in the review queue for a person instead.
+
+Fields the data dictionary marks PII are sealed together in ``pii_ciphertext`` (never in
+``fields_json``); their provenance says so (``"pii": domain``) and the record keeps the
+keyed digest of its e-mail to be found by. Values of PII fields never enter the audit
+trail, and their conflicts wait in the review queue sealed.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +24,8 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from core import audit
+from core.pii import MASK, PiiFields, open_values, seal_text, seal_values
+from core.vault import Vault
 from db.models import FieldConflict, HubRecord, utcnow
 
 
@@ -28,6 +36,19 @@ class IncomingRecord:
     key: str
     fields: dict[str, Any]
     modified_at: datetime
+
+
+@dataclass(frozen=True)
+class PiiGuard:
+    """How a write keeps personal data: the vault, the PII fields of the flow's
+    destination, and the e-mail digest."""
+
+    vault: Vault
+    fields: PiiFields
+    digest: Callable[[Any], str | None]
+
+    def conflict_value(self, entity: str, key: str, name: str, text: str) -> str:
+        return seal_text(self.vault, f"conflict:{entity}:{key}:{name}", text)
 
 
 @dataclass
@@ -65,6 +86,7 @@ def upsert_records(
     run_id: int | None,
     critical_fields: frozenset[str] = frozenset(),
     actor: str = "worker",
+    guard: PiiGuard | None = None,
 ) -> HubWrite:
     """Merge ``records`` into the hub inside the caller's transaction.
 
@@ -74,21 +96,7 @@ def upsert_records(
     result = HubWrite()
     if not records:
         return result
-    table = HubRecord.__table__
-    keys = list({r.key for r in records})
-    existing: dict[str, dict[str, Any]] = {
-        row.external_key: {
-            "id": row.id,
-            "values": json.loads(row.fields_json),
-            "provenance": json.loads(row.provenance_json),
-            "changed": False,
-        }
-        for row in session.execute(
-            select(
-                table.c.id, table.c.external_key, table.c.fields_json, table.c.provenance_json
-            ).where(table.c.entity == entity, table.c.external_key.in_(keys))
-        )
-    }
+    existing = _existing(session, entity, list({r.key for r in records}), guard)
     fresh: dict[str, dict[str, Any]] = {}
     now = utcnow()
     for record in records:
@@ -115,18 +123,23 @@ def upsert_records(
             if not _newer(record.modified_at, held.get("modified_at")):
                 continue  # the hub's value is newer: the incoming one loses
             other_source = held.get("source") not in (None, source)
+            personal = "pii" in held or (guard is not None and guard.fields.domain_of(name))
             if other_source and name in critical_fields:
+                current, incoming = _text(values.get(name)), _text(value)
+                if personal and guard is not None:
+                    current = guard.conflict_value(entity, record.key, name, current)
+                    incoming = guard.conflict_value(entity, record.key, name, incoming)
                 session.add(
                     FieldConflict(
                         entity=entity,
                         external_key=record.key,
                         field=name,
-                        current_value=_text(values.get(name)),
+                        current_value=current,
                         current_source=held.get("source", ""),
                         current_modified_at=datetime.fromisoformat(held["modified_at"])
                         if held.get("modified_at")
                         else None,
-                        incoming_value=_text(value),
+                        incoming_value=incoming,
                         incoming_source=source,
                         incoming_modified_at=record.modified_at,
                         run_id=run_id,
@@ -135,10 +148,15 @@ def upsert_records(
                 result.conflicts += 1
                 continue
             if other_source and name in values:
-                lost[name] = {"value": values.get(name), "source": held.get("source")}
-            changed[name] = value
+                lost[name] = {
+                    "value": MASK if personal else values.get(name),
+                    "source": held.get("source"),
+                }
+            changed[name] = MASK if personal else value
             values[name] = value
             provenance[name] = {"source": source, "modified_at": stamp}
+            if "pii" in held:
+                provenance[name]["pii"] = held["pii"]
         if record.key in existing:
             held_row["changed"] = held_row["changed"] or bool(changed)
             if changed:
@@ -162,39 +180,112 @@ def upsert_records(
         _insert_rows(
             session,
             [
-                (
-                    entity,
-                    key,
-                    json.dumps(row["values"], default=str, sort_keys=True),
-                    json.dumps(row["provenance"]),
-                    run_id,
-                )
+                (entity, key, *_stored(entity, key, row, guard), run_id)
                 for key, row in fresh.items()
             ],
             now,
         )
     if existing:
+        rows = []
+        for key, row in existing.items():
+            plain, provenance, nonce, ciphertext, key_id, digest = _stored(entity, key, row, guard)
+            rows.append(
+                {
+                    "row_id": row["id"],
+                    "new_fields": plain,
+                    "new_provenance": provenance,
+                    "new_nonce": nonce,
+                    "new_ciphertext": ciphertext,
+                    "new_key_id": key_id,
+                    "new_digest": digest,
+                    "new_run": run_id,
+                    "new_updated": now,
+                }
+            )
+        table = HubRecord.__table__
         session.execute(
             update(table)
             .where(table.c.id == bindparam("row_id"))
             .values(
                 fields_json=bindparam("new_fields"),
                 provenance_json=bindparam("new_provenance"),
+                pii_nonce=bindparam("new_nonce"),
+                pii_ciphertext=bindparam("new_ciphertext"),
+                pii_key_id=bindparam("new_key_id"),
+                email_digest=bindparam("new_digest"),
                 last_run_id=bindparam("new_run"),
                 updated_at=bindparam("new_updated"),
             ),
-            [
-                {
-                    "row_id": row["id"],
-                    "new_fields": json.dumps(row["values"], default=str, sort_keys=True),
-                    "new_provenance": json.dumps(row["provenance"]),
-                    "new_run": run_id,
-                    "new_updated": now,
-                }
-                for row in existing.values()
-            ],
+            rows,
         )
     return result
+
+
+def _existing(
+    session: Session, entity: str, keys: list[str], guard: PiiGuard | None
+) -> dict[str, dict[str, Any]]:
+    """The hub's records among ``keys``, their sealed fields opened."""
+    table = HubRecord.__table__
+    found = {}
+    for row in session.execute(
+        select(
+            table.c.id,
+            table.c.external_key,
+            table.c.fields_json,
+            table.c.provenance_json,
+            table.c.pii_nonce,
+            table.c.pii_ciphertext,
+            table.c.pii_key_id,
+        ).where(table.c.entity == entity, table.c.external_key.in_(keys))
+    ):
+        values = json.loads(row.fields_json)
+        if row.pii_ciphertext:
+            if guard is None:
+                raise RuntimeError("a hub record with sealed fields needs the vault to merge")
+            values.update(
+                open_values(
+                    guard.vault,
+                    entity,
+                    row.external_key,
+                    row.pii_nonce,
+                    row.pii_ciphertext,
+                    row.pii_key_id,
+                )
+            )
+        found[row.external_key] = {
+            "id": row.id,
+            "values": values,
+            "provenance": json.loads(row.provenance_json),
+            "changed": False,
+        }
+    return found
+
+
+def _stored(entity: str, key: str, row: dict[str, Any], guard: PiiGuard | None) -> tuple:
+    """A record as it is stored: plain fields, provenance, the sealed PII fields and the
+    e-mail digest."""
+    values, provenance = row["values"], row["provenance"]
+    if guard is None:
+        plain = json.dumps(values, default=str, sort_keys=True)
+        return plain, json.dumps(provenance), None, None, "", None
+    personal = {}
+    for name in values:
+        held = provenance.setdefault(name, {})
+        domain = held.get("pii") or guard.fields.domain_of(name)
+        if domain:
+            held["pii"] = domain
+            personal[name] = values[name]
+    plain = {name: v for name, v in values.items() if name not in personal}
+    sealed = seal_values(guard.vault, entity, key, personal)
+    digest = guard.digest(guard.fields.email_of(values))
+    return (
+        json.dumps(plain, default=str, sort_keys=True),
+        json.dumps(provenance),
+        sealed.nonce if sealed else None,
+        sealed.ciphertext if sealed else None,
+        sealed.key_id if sealed else "",
+        digest,
+    )
 
 
 _INSERT_COLUMNS = (
@@ -202,6 +293,10 @@ _INSERT_COLUMNS = (
     "external_key",
     "fields_json",
     "provenance_json",
+    "pii_nonce",
+    "pii_ciphertext",
+    "pii_key_id",
+    "email_digest",
     "last_run_id",
     "created_at",
     "updated_at",
