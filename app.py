@@ -1,7 +1,9 @@
-"""Switchboard: sign-in, then the pages this user's role may use (``st.navigation``).
+"""Switchboard: sign-in, then the pages this person's roles may use (``st.navigation``).
 
-A page a role may not use is not in the navigation, so its URL leads nowhere; and every
-write in ``core`` checks the role again.
+A page shows when the person may take its action in some domain; a page nobody of their
+roles may use is not in the navigation, so its URL leads nowhere; and every write in
+``core`` checks the role in the domain concerned again. Roles are read from the store on
+every run, so a change (or a disabled account) takes effect at the person's next page run.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
 from core import accounts
+from core.domain_roles import describe_roles, load_actor
 from core.errors import SwitchboardError
-from core.permissions import Action, Role, can
+from core.permissions import Action
 from pages.common import show_error, workspace
 
 st.set_page_config(page_title="Switchboard", page_icon=":material/hub:", layout="wide")
@@ -27,6 +30,7 @@ PAGES = [
     ("pages/integrations.py", "Integrations", ":material/sync_alt:", Action.VIEW_REGISTRY),
     ("pages/runs.py", "Runs", ":material/play_circle:", Action.VIEW_REGISTRY),
     ("pages/review_queue.py", "Review queue", ":material/rule:", Action.VIEW_REGISTRY),
+    ("pages/hub_records.py", "Hub records", ":material/database:", Action.VIEW_REGISTRY),
     ("pages/data_dictionary.py", "Data dictionary", ":material/menu_book:", Action.VIEW_DICTIONARY),
     ("pages/integration_map.py", "Integration map", ":material/account_tree:", Action.VIEW_MAP),
     ("pages/vendor_scoring.py", "Vendor scoring", ":material/poll:", Action.VIEW_EVALUATIONS),
@@ -58,7 +62,7 @@ def _sign_out(reason: str) -> None:
     if username:
         accounts.record_logout(ws, username, reason)
     authenticator.logout(location="unrendered")
-    for key in ("sb_role", "sb_signed_in", "sb_last_activity"):
+    for key in ("sb_actor", "sb_signed_in", "sb_last_activity"):
         st.session_state.pop(key, None)
 
 
@@ -131,9 +135,11 @@ if not st.session_state.get("authentication_status"):
 username = st.session_state["username"]
 try:
     account = accounts.check_can_sign_in(ws, username)
+    actor = load_actor(ws, username)
 except SwitchboardError as exc:
     authenticator.logout(location="unrendered")
-    st.session_state.pop("sb_signed_in", None)
+    for key in ("sb_actor", "sb_signed_in"):
+        st.session_state.pop(key, None)
     show_error(exc)
     st.stop()
 
@@ -145,10 +151,11 @@ if now - st.session_state.get("sb_last_touch", 0) > 60:
     accounts.touch(ws, username)
     st.session_state["sb_last_touch"] = now
 st.session_state["sb_last_activity"] = now
-st.session_state["sb_role"] = account.role.value
+# pages.common.actor() hands this run's reading to the page
+st.session_state["sb_actor"] = actor
 
 with st.sidebar:
-    st.markdown(f"**{account.display_name}**  \n{account.role.value} · `{account.username}`")
+    st.markdown(f"**{account.display_name}**  \n{describe_roles(actor)} · `{account.username}`")
     if st.button("Sign out", key="sign_out"):
         _sign_out("signed out")
         st.rerun()
@@ -156,7 +163,7 @@ with st.sidebar:
 pages = [
     st.Page(path, title=title, icon=icon, default=(path == PAGES[0][0]))
     for path, title, icon, action in PAGES
-    if can(Role(account.role), action)
+    if actor.may(action)
 ]
 try:
     st.navigation(pages, expanded=True).run()

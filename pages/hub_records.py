@@ -1,0 +1,5 @@
+"""Hub records."""
+
+import streamlit as st
+
+st.title("Hub records")
