@@ -1,4 +1,8 @@
-"""User accounts: bcrypt passwords, roles, lockout after failed logins, the first admin."""
+"""User accounts: bcrypt passwords, lockout after failed logins, the first admin.
+
+What an admin does to an existing account (disable, re-enable, reset its password) is in
+``core.account_admin``; roles per domain and the signed-in actor are in ``core.domain_roles``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import bcrypt
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from core import audit
 from core.errors import AccountLocked, ConfigurationError, FieldProblem, InputError, NotFound
@@ -49,12 +53,24 @@ class Account:
     locked_until: datetime | None
     last_login_at: datetime | None
 
-    @property
-    def actor(self) -> Actor:
-        return Actor(self.username, self.role)
+    def status(self, now: datetime | None = None) -> str:
+        """active, disabled or locked, as the Users page shows it."""
+        if not self.active:
+            return "disabled"
+        if self.locked_until and self.locked_until > (now or utcnow()):
+            return "locked"
+        return "active"
 
 
-def _account(user: User) -> Account:
+def user_row(session: Session, username: str) -> User:
+    """The user's row, for a change in the caller's transaction; NotFound if there is none."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"There is no user '{username}'.", fix="Pick one from the list of users.")
+    return user
+
+
+def account_of(user: User) -> Account:
     return Account(
         username=user.username,
         display_name=user.display_name,
@@ -66,7 +82,7 @@ def _account(user: User) -> Account:
     )
 
 
-def _public(user: User) -> dict:
+def public(user: User) -> dict:
     return {
         "username": user.username,
         "display_name": user.display_name,
@@ -93,7 +109,11 @@ def create_user(
     password: str,
     email: str = "",
 ) -> Account:
-    """An admin creates an account. Every problem is reported at once, per field."""
+    """An admin creates an account. Every problem is reported at once, per field.
+
+    ``role`` is admin, or the role the person holds in every domain (lead, editor or
+    viewer) until a domain gets a role of its own (``core.domain_roles.set_domain_role``).
+    """
     require(actor, Action.MANAGE_USERS)
     username = username.strip().lower()
     problems = []
@@ -108,7 +128,9 @@ def create_user(
     if not display_name.strip():
         problems.append(FieldProblem("display name", "is empty; enter the person's name."))
     if role not in {r.value for r in Role}:
-        problems.append(FieldProblem("role", "must be admin, editor or viewer."))
+        problems.append(
+            FieldProblem("role", "must be admin, lead, editor or viewer; choose one of them.")
+        )
     if email and not _EMAIL.match(email.strip()):
         problems.append(FieldProblem("email", "is not an e-mail address (name@company.com)."))
     try:
@@ -136,9 +158,9 @@ def create_user(
             entity="user",
             entity_id=user.username,
             summary=f"Created user {user.username} ({role})",
-            after=_public(user),
+            after=public(user),
         )
-        return _account(user)
+        return account_of(user)
 
 
 def ensure_first_admin(ws: Workspace) -> str | None:
@@ -173,7 +195,7 @@ def ensure_first_admin(ws: Workspace) -> str | None:
             entity="user",
             entity_id="admin",
             summary="Created the first admin",
-            after=_public(user),
+            after=public(user),
         )
     return None if given else password
 
@@ -199,10 +221,7 @@ def login_credentials(ws: Workspace) -> dict:
 
 def get_account(ws: Workspace, username: str) -> Account:
     with read_session(ws.engine) as session:
-        user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
-        raise NotFound(f"There is no user '{username}'.")
-    return _account(user)
+        return account_of(user_row(session, username))
 
 
 def check_can_sign_in(ws: Workspace, username: str, now: datetime | None = None) -> Account:
@@ -284,16 +303,14 @@ def record_logout(ws: Workspace, username: str, reason: str = "signed out") -> N
 def list_accounts(ws: Workspace, actor: Actor) -> list[Account]:
     require(actor, Action.MANAGE_USERS)
     with read_session(ws.engine) as session:
-        return [_account(u) for u in session.exec(select(User).order_by(User.username))]
+        return [account_of(u) for u in session.exec(select(User).order_by(User.username))]
 
 
 def unlock(ws: Workspace, actor: Actor, username: str) -> None:
     """An admin lifts a lockout."""
     require(actor, Action.MANAGE_USERS)
     with transaction(ws) as session:
-        user = session.exec(select(User).where(User.username == username)).first()
-        if user is None:
-            raise NotFound(f"There is no user '{username}'.")
+        user = user_row(session, username)
         user.locked_until = None
         user.failed_logins = 0
         session.add(user)

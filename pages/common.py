@@ -12,9 +12,10 @@ import streamlit as st
 
 from core.accounts import ensure_first_admin
 from core.call_log import direct_recorder
+from core.domain_roles import load_actor
 from core.errors import InputError, SwitchboardError
 from core.gateway import Gateway
-from core.permissions import Actor, Role
+from core.permissions import Actor
 from core.settings import Settings, load_settings
 from core.workspace import Workspace, open_workspace
 
@@ -48,8 +49,16 @@ def gateway() -> Gateway:
 
 
 def actor() -> Actor:
-    """The signed-in user; app.py has checked the login before any page runs."""
-    return Actor(st.session_state["username"], Role(st.session_state["sb_role"]))
+    """The signed-in person with their role in every domain and their PII grants.
+
+    app.py checks the login and reads the roles from the store on every run before the
+    page runs, so a role changed by an admin or a domain lead counts from the next run.
+    """
+    current = st.session_state.get("sb_actor")
+    if current is None or current.username != st.session_state.get("username"):
+        current = load_actor(workspace(), st.session_state["username"])
+        st.session_state["sb_actor"] = current
+    return current
 
 
 def show_error(exc: SwitchboardError) -> None:
