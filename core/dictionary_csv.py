@@ -35,6 +35,7 @@ from core.dictionary import (
     public,
     systems_by_name,
 )
+from core.dictionary_saving import refusals, refuse
 from core.errors import InputError
 from core.permissions import Action, Actor, require
 from core.workspace import Workspace, transaction
@@ -129,6 +130,9 @@ class ImportPreview:
     problems: list[CellProblem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     drafts: list[Draft] = field(default_factory=list)
+    # (line, domain) of every row that would write in a domain (a field's old one, when it
+    # moves) — what the actor's roles are checked against
+    touches: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -186,10 +190,14 @@ def _preview(session, data: bytes) -> ImportPreview:  # noqa: ANN001
             action = (
                 "unchanged" if all(before.get(k) == cleaned.get(k) for k in cleaned) else "update"
             )
+            if action == "update":
+                preview.touches.append((label, current.domain))
             if current.id in seen_ids:
                 current = None  # the duplicate check below names it
             else:
                 seen_ids.add(current.id)
+        if action != "unchanged":
+            preview.touches.append((label, cleaned["domain"]))
         finals.append((label, current.id if current else None, cleaned))
         preview.drafts.append(Draft(label, values, current.id if current else None))
         preview.rows.append(
@@ -204,18 +212,31 @@ def preview_import(ws: Workspace, actor: Actor, data: bytes) -> ImportPreview:
     """Read a CSV file and say, row by row, what importing it would do; writes nothing.
 
     A file that cannot be read at all (too big, not UTF-8, missing columns) raises
-    InputError; row problems are in ``preview.problems``.
+    InputError; row problems are in ``preview.problems``, rows in a domain where the actor
+    may not edit the dictionary among them.
     """
     require(actor, Action.EDIT_DICTIONARY)
     with read_session(ws.engine) as session:
-        return _preview(session, data)
+        preview = _preview(session, data)
+    for line, domain in refusals(actor, preview.touches):
+        preview.problems.append(
+            CellProblem(
+                line,
+                COLUMNS["domain"],
+                f"is {domain}, where your role ({actor.role_in(domain).label}) may not "
+                f"{Action.EDIT_DICTIONARY}; leave this row out or ask an editor of {domain}.",
+            )
+        )
+    return preview
 
 
 def import_csv(ws: Workspace, actor: Actor, data: bytes) -> SaveResult:
-    """Import a CSV file: every row valid and written, or nothing written."""
+    """Import a CSV file: every row valid and written, or nothing written. A row in a domain
+    where the actor may not edit the dictionary refuses the whole file, naming the rows."""
     require(actor, Action.EDIT_DICTIONARY)
     with transaction(ws) as session:
         preview = _preview(session, data)
+        refuse(actor, refusals(actor, preview.touches))
         if preview.problems:
             raise DictionaryInputError(preview.problems)
         changed = [

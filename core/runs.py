@@ -35,12 +35,14 @@ def schedule_of(flow: Integration) -> Schedule:
 def request_run(
     ws: Workspace, actor: Actor, integration_id: int, trigger: str = "manual"
 ) -> IntegrationRun:
-    """Run now: queue a run unless one is already queued or running."""
+    """Run now: queue a run unless one is already queued or running. The actor must be an
+    editor in the flow's domain."""
     require(actor, Action.RUN_INTEGRATIONS)
     with transaction(ws) as session:
         flow = session.get(Integration, integration_id)
         if flow is None:
             raise NotFound(f"Flow #{integration_id} no longer exists.")
+        require(actor, Action.RUN_INTEGRATIONS, flow.domain)
         if flow.method not in RUN_BY_WORKER:
             raise InputError.one(
                 "Method",
@@ -75,12 +77,15 @@ def request_run(
 
 
 def request_cancel(ws: Workspace, actor: Actor, run_id: int) -> None:
-    """Ask the worker to stop a run after its current page (a queued run stops at once)."""
+    """Ask the worker to stop a run after its current page (a queued run stops at once).
+    The actor must be an editor in the domain of the run's flow."""
     require(actor, Action.RUN_INTEGRATIONS)
     with transaction(ws) as session:
         run = session.get(IntegrationRun, run_id)
         if run is None:
             raise NotFound(f"Run #{run_id} no longer exists.")
+        flow = session.get(Integration, run.integration_id)
+        require(actor, Action.RUN_INTEGRATIONS, flow.domain if flow else None)
         if run.status not in ACTIVE:
             raise InputError.one("Run", f"run #{run_id} has already {run.status}.")
         if run.status == "queued":

@@ -61,8 +61,15 @@ def _problems(data: SystemInput) -> list[FieldProblem]:
     return problems
 
 
+def _submitted_domain(data: SystemInput, current: str | None = None) -> str | None:
+    """The domain a form asks for, when it is a real one; an unknown domain is left to
+    ``_problems``, which names the field and the choices."""
+    return data.domain if data.domain in DOMAINS else current
+
+
 def create_system(ws: Workspace, actor: Actor, data: SystemInput) -> System:
-    require(actor, Action.MANAGE_SYSTEMS)
+    """Register a system; the actor must be an editor in the system's domain."""
+    require(actor, Action.MANAGE_SYSTEMS, _submitted_domain(data))
     problems = _problems(data)
     with transaction(ws) as session:
         name = data.name.strip()
@@ -98,12 +105,15 @@ def create_system(ws: Workspace, actor: Actor, data: SystemInput) -> System:
 
 
 def update_system(ws: Workspace, actor: Actor, system_id: int, data: SystemInput) -> System:
+    """Change a system. Moving it to another domain takes the right in both domains."""
     require(actor, Action.MANAGE_SYSTEMS)
     problems = _problems(data)
     with transaction(ws) as session:
         system = session.get(System, system_id)
         if system is None:
             raise NotFound(f"System #{system_id} no longer exists.")
+        require(actor, Action.MANAGE_SYSTEMS, system.domain)
+        require(actor, Action.MANAGE_SYSTEMS, _submitted_domain(data, system.domain))
         name = data.name.strip()
         clash = session.exec(
             select(System.id).where(func.lower(System.name) == name.lower())
@@ -132,12 +142,14 @@ def update_system(ws: Workspace, actor: Actor, system_id: int, data: SystemInput
 
 
 def delete_system(ws: Workspace, actor: Actor, system_id: int) -> None:
-    """Delete a system no flow uses; connectors pointing at it are unlinked."""
+    """Delete a system no flow uses; connectors pointing at it are unlinked, which changes
+    them, so the actor needs the right to manage connectors in their domains too."""
     require(actor, Action.MANAGE_SYSTEMS)
     with transaction(ws) as session:
         system = session.get(System, system_id)
         if system is None:
             raise NotFound(f"System #{system_id} no longer exists.")
+        require(actor, Action.MANAGE_SYSTEMS, system.domain)
         flows = session.exec(
             select(Integration.name).where(
                 (Integration.source_system_id == system_id)
@@ -151,6 +163,7 @@ def delete_system(ws: Workspace, actor: Actor, system_id: int) -> None:
                 "those first.",
             )
         for connector in session.exec(select(Connector).where(Connector.system_id == system_id)):
+            require(actor, Action.MANAGE_CONNECTORS, connector.domain)
             connector.system_id = None
             session.add(connector)
         before = _public(system)

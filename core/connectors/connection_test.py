@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from core.connectors.registry import (
     Connection,
     ConnectorInput,
+    connector_domain,
     draft_connection,
     load_connection,
     record_test_result,
@@ -73,7 +74,7 @@ def check_saved_connector(
     ws: Workspace, actor: Actor, gateway: Gateway, connector_id: int
 ) -> ConnectionVerdict:
     """Test a stored connector and remember the result on it."""
-    require(actor, Action.TEST_CONNECTORS)
+    require(actor, Action.TEST_CONNECTORS, connector_domain(ws, connector_id))
     verdict = check_connection(gateway, load_connection(ws, connector_id))
     record_test_result(ws, actor, connector_id, verdict.ok, verdict.verdict)
     return verdict

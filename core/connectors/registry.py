@@ -145,8 +145,10 @@ def _public(connector: Connector, hints: dict[str, str]) -> dict:
 def create_connector(
     ws: Workspace, actor: Actor, data: ConnectorInput, catalog: Catalog | None = None
 ) -> ConnectorView:
-    """Validate, store the connector and seal its secrets, audited, in one transaction."""
-    require(actor, Action.MANAGE_CONNECTORS)
+    """Validate, store the connector and seal its secrets, audited, in one transaction.
+
+    The actor must be an editor in the domain the new connector belongs to."""
+    require(actor, Action.MANAGE_CONNECTORS, _submitted_domain(data))
     catalog = catalog or default_catalog()
     with transaction(ws) as session:
         template, plain, secrets = _validate(
@@ -186,11 +188,16 @@ def update_connector(
     data: ConnectorInput,
     catalog: Catalog | None = None,
 ) -> ConnectorView:
-    """Change a connector; a blank secret keeps the stored one."""
+    """Change a connector; a blank secret keeps the stored one.
+
+    Moving a connector to another domain takes the right in both: the one it leaves and
+    the one it joins."""
     require(actor, Action.MANAGE_CONNECTORS)
     catalog = catalog or default_catalog()
     with transaction(ws) as session:
         connector = _get(session, connector_id)
+        require(actor, Action.MANAGE_CONNECTORS, connector.domain)
+        require(actor, Action.MANAGE_CONNECTORS, _submitted_domain(data, connector.domain))
         if data.template_id != connector.template_id:
             raise InputError.one(
                 "Template", "cannot change; create a new connector for another system."
@@ -232,6 +239,7 @@ def delete_connector(ws: Workspace, actor: Actor, connector_id: int) -> None:
     require(actor, Action.MANAGE_CONNECTORS)
     with transaction(ws) as session:
         connector = _get(session, connector_id)
+        require(actor, Action.MANAGE_CONNECTORS, connector.domain)
         before = _public(connector, secret_hints(session, connector_id))
         session.execute(delete(ConnectorSecret).where(ConnectorSecret.connector_id == connector_id))
         session.delete(connector)
@@ -244,6 +252,18 @@ def delete_connector(ws: Workspace, actor: Actor, connector_id: int) -> None:
             summary=f"Deleted connector {connector.name}",
             before=before,
         )
+
+
+def _submitted_domain(data: ConnectorInput, current: str | None = None) -> str | None:
+    """The domain a form asks for, when it is a real one; an unknown domain is left to
+    validation, which names the field and the choices."""
+    return data.domain if data.domain in DOMAINS else current
+
+
+def connector_domain(ws: Workspace, connector_id: int) -> str:
+    """The domain a stored connector belongs to (for permission checks before a call)."""
+    with read_session(ws.engine) as session:
+        return _get(session, connector_id).domain
 
 
 def _get(session: Session, connector_id: int) -> Connector:
@@ -324,13 +344,14 @@ def draft_connection(
     catalog: Catalog | None = None,
 ) -> Connection:
     """A connection from an unsaved form, so it can be tested before saving. Blank
-    secrets fall back to the stored connector's."""
-    require(actor, Action.TEST_CONNECTORS)
+    secrets fall back to the stored connector's, so the actor needs the right in the
+    stored connector's domain as well as in the one the form names."""
+    require(actor, Action.TEST_CONNECTORS, _submitted_domain(data))
     catalog = catalog or default_catalog()
     with read_session(ws.engine) as session:
         stored: dict[str, str] = {}
         if connector_id is not None:
-            _get(session, connector_id)
+            require(actor, Action.TEST_CONNECTORS, _get(session, connector_id).domain)
             stored = read_secrets(session, ws.vault, connector_id)
         template, plain, secrets = _validate(
             session, catalog, data, existing_id=connector_id, kept_secrets=set(stored)
@@ -352,6 +373,7 @@ def record_test_result(
     require(actor, Action.TEST_CONNECTORS)
     with transaction(ws) as session:
         connector = _get(session, connector_id)
+        require(actor, Action.TEST_CONNECTORS, connector.domain)
         connector.last_test_at = utcnow()
         connector.last_test_ok = ok
         connector.last_test_message = message
