@@ -189,7 +189,8 @@ def create_silence(
     reason: str,
     now: datetime | None = None,
 ) -> int:
-    """Hold alerts of a flow (or all flows) back between two times (audited)."""
+    """Hold alerts of a flow (or all flows) back between two times (audited). A flow's
+    silence takes the right in its domain; one for every flow is workspace-wide."""
     require(actor, Action.HANDLE_ALERTS)
     now = now or datetime.now(UTC)
     problems = []
@@ -206,8 +207,11 @@ def create_silence(
     if problems:
         raise InputError(problems)
     with transaction(ws) as session:
-        if integration_id is not None and session.get(Integration, integration_id) is None:
-            raise InputError.one("Flow", "no longer exists; reload the page.")
+        if integration_id is not None:
+            flow = session.get(Integration, integration_id)
+            if flow is None:
+                raise InputError.one("Flow", "no longer exists; reload the page.")
+            require(actor, Action.HANDLE_ALERTS, flow.domain)
         silence = Silence(
             integration_id=integration_id,
             kind=kind,
@@ -230,12 +234,15 @@ def create_silence(
 
 
 def end_silence(ws: Workspace, actor: Actor, silence_id: int) -> None:
-    """End a silence or maintenance window now (audited)."""
+    """End a silence or maintenance window now (audited); in the flow's domain, as above."""
     require(actor, Action.HANDLE_ALERTS)
     with transaction(ws) as session:
         silence = session.get(Silence, silence_id)
         if silence is None:
             raise NotFound("This silence no longer exists.", fix="Reload the page.")
+        if silence.integration_id is not None:
+            flow = session.get(Integration, silence.integration_id)  # takes its silences along
+            require(actor, Action.HANDLE_ALERTS, flow.domain)
         silence.ends_at = min(silence.ends_at, datetime.now(UTC))
         session.add(silence)
         audit.record(
@@ -377,13 +384,16 @@ def on_result(
 
 
 def acknowledge(ws: Workspace, actor: Actor, alert_id: int, now: datetime | None = None) -> None:
-    """A person takes the alert: escalation stops; the channels are told (audited)."""
+    """A person takes the alert: escalation stops; the channels are told (audited). The
+    alert belongs to its check's flow, and so to that flow's domain."""
     require(actor, Action.HANDLE_ALERTS)
     now = now or datetime.now(UTC)
     with transaction(ws) as session:
         alert = session.get(Alert, alert_id)
         if alert is None:
             raise NotFound("This alert no longer exists.", fix="Reload the page.")
+        flow = session.get(Integration, alert.integration_id)  # takes its alerts along
+        require(actor, Action.HANDLE_ALERTS, flow.domain)
         if alert.status != "open":
             raise InputError.one(
                 "Alert", f"is already {alert.status}; there is nothing to acknowledge."

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 from core import alerts, audit
 from core.errors import FieldProblem, InputError, NotFound, SwitchboardError
 from core.gateway import Gateway
-from core.permissions import Action, Actor, require
+from core.permissions import DOMAINS, Action, Actor, require
 from core.workspace import Workspace, transaction
 from db.engine import read_session
 from db.models import ApiCall, Integration, IntegrationRun, WebhookEvent
@@ -82,11 +82,17 @@ def _severity_for(flow: Integration) -> str:
     return flow.criticality if flow.criticality in SEVERITIES else "medium"
 
 
-def _ensure_defaults(session: Session, now: datetime) -> int:
-    """Give every flow the six checks it lacks; returns how many were added."""
+def _ensure_defaults(
+    session: Session, now: datetime, domains: Collection[str] | None = None
+) -> int:
+    """Give every flow (of ``domains``, when given) the six checks it lacks; returns how
+    many were added."""
     have = set(session.exec(select(HealthCheck.integration_id, HealthCheck.kind)).all())
     added = 0
-    for flow in session.exec(select(Integration)).all():
+    flows = select(Integration)
+    if domains is not None:
+        flows = flows.where(col(Integration.domain).in_(domains))
+    for flow in session.exec(flows).all():
         for kind_name, kind in KINDS.items():
             if (flow.id, kind_name) in have:
                 continue
@@ -106,11 +112,14 @@ def _ensure_defaults(session: Session, now: datetime) -> int:
 
 
 def ensure_default_checks(ws: Workspace, actor: Actor, now: datetime | None = None) -> int:
-    """Add the default checks to every flow that lacks them (audited); returns how many."""
+    """Add the default checks to every flow that lacks them (audited); returns how many.
+
+    Only flows of the domains where the actor may manage monitoring get them."""
     require(actor, Action.MANAGE_MONITORING)
+    allowed = actor.domains_where(Action.MANAGE_MONITORING)
     now = now or datetime.now(UTC)
     with transaction(ws) as session:
-        added = _ensure_defaults(session, now)
+        added = _ensure_defaults(session, now, None if len(allowed) == len(DOMAINS) else allowed)
         if added:
             audit.record(
                 session,
@@ -167,12 +176,15 @@ def _validate(kind_name: str, data: CheckInput) -> list[FieldProblem]:
 
 
 def update_check(ws: Workspace, actor: Actor, check_id: int, data: CheckInput) -> None:
-    """Change a check's threshold, frequency, severity or expectation (audited)."""
+    """Change a check's threshold, frequency, severity or expectation (audited). A check
+    belongs to its flow's domain."""
     require(actor, Action.MANAGE_MONITORING)
     with transaction(ws) as session:
         check = session.get(HealthCheck, check_id)
         if check is None:
             raise NotFound("This health check no longer exists.", fix="Reload the page.")
+        flow = session.get(Integration, check.integration_id)  # a flow takes its checks along
+        require(actor, Action.MANAGE_MONITORING, flow.domain)
         problems = _validate(check.kind, data)
         if problems:
             raise InputError(problems)
@@ -427,7 +439,8 @@ def evaluate_due(ws: Workspace, now: datetime | None = None, *, force: bool = Fa
 
 
 def run_check_now(ws: Workspace, actor: Actor, check_id: int) -> Measurement:
-    """Evaluate one check at once (the page's "Check now"), storing the result."""
+    """Evaluate one check at once (the page's "Check now"), storing the result; it may open
+    or resolve the check's alert, so it takes the right in the flow's domain."""
     require(actor, Action.MANAGE_MONITORING)
     now = datetime.now(UTC)
     with transaction(ws) as session:
@@ -435,6 +448,7 @@ def run_check_now(ws: Workspace, actor: Actor, check_id: int) -> Measurement:
         if check is None:
             raise NotFound("This health check no longer exists.", fix="Reload the page.")
         flow = session.get(Integration, check.integration_id)
+        require(actor, Action.MANAGE_MONITORING, flow.domain)
         result = measure(session, check, flow, now)
         _store(session, check, result, now)
         alerts.on_result(session, check, flow, result.status, result.message, now)
