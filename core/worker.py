@@ -16,14 +16,17 @@ import socket
 import sys
 import threading
 import uuid
+from datetime import datetime
 
 import schedule
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.call_log import CallLog
 from core.errors import SwitchboardError
 from core.gateway import Gateway
 from core.health_checks import schedule_monitoring
 from core.heartbeats import beat
+from core.retention_runs import apply_if_due, retention_due
 from core.runs import claim_next_run
 from core.sync.engine import SyncRun
 from core.webhooks import WebhookServer, deliver_pending
@@ -31,6 +34,8 @@ from core.workspace import Workspace, open_workspace, transaction
 
 log = logging.getLogger("switchboard.worker")
 CLAIM_EVERY_SECONDS = 2
+# how often the worker asks whether today's retention run is still to do (one cheap query)
+RETENTION_CHECK_SECONDS = 60
 
 
 class Worker:
@@ -47,6 +52,8 @@ class Worker:
         self.gateway = Gateway(
             timeout_seconds=ws.settings.http_timeout_seconds, recorder=self.call_log.record
         )
+        # the day's retention run, while it goes on
+        self.retention_thread: threading.Thread | None = None
         self.webhooks: WebhookServer | None = None
         if serve_webhooks:
             self.webhooks = WebhookServer(ws, ws.settings.webhook_host, ws.settings.webhook_port)
@@ -97,6 +104,32 @@ class Worker:
             done += 1
         return done
 
+    def apply_retention_if_due(self, now: datetime | None = None) -> threading.Thread | None:
+        """Start the day's retention run, once per UTC day, in a thread of its own so a long
+        deletion never holds up the flows; the store says whether today's run happened."""
+        if self.retention_thread is not None and self.retention_thread.is_alive():
+            return None
+        try:
+            if not retention_due(self.ws, now):
+                return None
+        except SQLAlchemyError as exc:
+            log.error("could not check the retention runs: %s", exc)
+            return None
+        self.retention_thread = threading.Thread(
+            target=self._apply_retention, args=(now,), name="retention", daemon=True
+        )
+        self.retention_thread.start()
+        return self.retention_thread
+
+    def _apply_retention(self, now: datetime | None) -> None:
+        try:
+            run = apply_if_due(self.ws, now)
+        except (SwitchboardError, SQLAlchemyError) as exc:
+            log.error("retention failed to start: %s", exc)
+            return
+        if run is not None:
+            log.info("retention run %s %s: %s rows", run.id, run.status, run.total_removed)
+
     def request_stop(self, *_args: object) -> None:
         log.info("stop requested; finishing the current page")
         self.stopping.set()
@@ -117,7 +150,11 @@ class Worker:
             thread.start()
         self.scheduler.every(CLAIM_EVERY_SECONDS).seconds.do(self.run_due).tag("runs")
         schedule_monitoring(self.ws, self.scheduler, self.gateway)
+        self.scheduler.every(RETENTION_CHECK_SECONDS).seconds.do(self.apply_retention_if_due).tag(
+            "retention"
+        )
         log.info("worker %s started", self.worker_id)
+        self.apply_retention_if_due()
         self.run_due()
         while not self.stopping.is_set():
             self.scheduler.run_pending()
