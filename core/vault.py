@@ -49,6 +49,20 @@ class Sealed:
     key_id: str
 
 
+class PageSealer:
+    """Seals like ``Vault.seal`` with one key, for a short burst of values."""
+
+    def __init__(self, cipher: AESGCM, key_id: str) -> None:
+        self._cipher = cipher
+        self._key_id = key_id
+
+    def seal(self, plaintext: str, aad: str) -> Sealed:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return Sealed(
+            nonce, self._cipher.encrypt(nonce, plaintext.encode(), aad.encode()), self._key_id
+        )
+
+
 KeyLoader = Callable[[], tuple[bytes, tuple[bytes, ...]]]
 
 
@@ -88,6 +102,13 @@ class Vault:
         nonce = secrets.token_bytes(NONCE_BYTES)
         ciphertext = AESGCM(self._primary).encrypt(nonce, plaintext.encode(), aad.encode())
         return Sealed(nonce, ciphertext, self.primary_key_id)
+
+    def sealer(self) -> PageSealer:
+        """A sealer bound to the current primary key, for many values in a row (a sync
+        page): the key file is read once, not once per value."""
+        if self._reload is not None:
+            self._install(*self._reload())
+        return PageSealer(AESGCM(self._primary), self.primary_key_id)
 
     def open(self, sealed: Sealed, aad: str) -> str:
         key = self._keys.get(sealed.key_id)

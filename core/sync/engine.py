@@ -26,7 +26,7 @@ from core.connectors.template import Stream
 from core.connectors.writer import StreamWriter
 from core.errors import SwitchboardError
 from core.gateway import CallContext, Gateway
-from core.pii import email_digest, pii_fields_for
+from core.pii import digester, pii_fields_for
 from core.runs import release_lease, renew_lease
 from core.sync.gate import RecordGate, consent_sources
 from core.sync.hub import IncomingRecord, PiiGuard, hub_keys, remove_unseen, upsert_records
@@ -108,7 +108,7 @@ def plan_flow(ws: Workspace, integration_id: int, catalog: Catalog | None = None
         critical = critical_fields_for(session, flow.destination_system_id)
         specs = field_specs_for(session, flow.destination_system_id)
         pii = pii_fields_for(session, flow.destination_system_id)
-    guard = PiiGuard(ws.vault, pii, lambda email: email_digest(ws, email))
+    guard = PiiGuard(ws.vault, pii, digester(ws))
     if flow.source_connector_id is None:
         raise SwitchboardError(
             f"{flow.name} has no source connector.", fix="Edit the flow and pick one."

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
@@ -112,7 +112,7 @@ class RecordGate:
             ):
                 outcome.no_consent += 1
             else:
-                outcome.passed.append(record)
+                outcome.passed.append(replace(record, digest=digest) if digest else record)
         return outcome
 
     def _on_file(

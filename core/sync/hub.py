@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from core import audit
 from core.pii import MASK, PiiFields, open_values, seal_text, seal_values
-from core.vault import Vault
+from core.vault import PageSealer, Vault
 from db.models import FieldConflict, HubRecord, utcnow
 
 
@@ -36,6 +36,8 @@ class IncomingRecord:
     key: str
     fields: dict[str, Any]
     modified_at: datetime
+    # the keyed digest of the record's e-mail, when the gate already worked it out
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,12 +99,14 @@ def upsert_records(
     if not records:
         return result
     existing = _existing(session, entity, list({r.key for r in records}), guard)
+    sealer = guard.vault.sealer() if guard is not None and guard.fields.domains else None
     fresh: dict[str, dict[str, Any]] = {}
     now = utcnow()
     for record in records:
         stamp = record.modified_at.isoformat()
         if record.key not in existing and record.key not in fresh:
             fresh[record.key] = {
+                "digest": record.digest,
                 "values": dict(record.fields),
                 "provenance": {
                     name: {"source": source, "modified_at": stamp} for name in record.fields
@@ -180,7 +184,7 @@ def upsert_records(
         _insert_rows(
             session,
             [
-                (entity, key, *_stored(entity, key, row, guard), run_id)
+                (entity, key, *_stored(entity, key, row, guard, sealer), run_id)
                 for key, row in fresh.items()
             ],
             now,
@@ -188,7 +192,8 @@ def upsert_records(
     if existing:
         rows = []
         for key, row in existing.items():
-            plain, provenance, nonce, ciphertext, key_id, digest = _stored(entity, key, row, guard)
+            stored = _stored(entity, key, row, guard, sealer)
+            plain, provenance, nonce, ciphertext, key_id, digest = stored
             rows.append(
                 {
                     "row_id": row["id"],
@@ -261,7 +266,9 @@ def _existing(
     return found
 
 
-def _stored(entity: str, key: str, row: dict[str, Any], guard: PiiGuard | None) -> tuple:
+def _stored(
+    entity: str, key: str, row: dict[str, Any], guard: PiiGuard | None, sealer: PageSealer | None
+) -> tuple:
     """A record as it is stored: plain fields, provenance, the sealed PII fields and the
     e-mail digest."""
     values, provenance = row["values"], row["provenance"]
@@ -276,8 +283,8 @@ def _stored(entity: str, key: str, row: dict[str, Any], guard: PiiGuard | None) 
             held["pii"] = domain
             personal[name] = values[name]
     plain = {name: v for name, v in values.items() if name not in personal}
-    sealed = seal_values(guard.vault, entity, key, personal)
-    digest = guard.digest(guard.fields.email_of(values))
+    sealed = seal_values(sealer or guard.vault, entity, key, personal) if personal else None
+    digest = row.get("digest") or guard.digest(guard.fields.email_of(values))
     return (
         json.dumps(plain, default=str, sort_keys=True),
         json.dumps(provenance),
