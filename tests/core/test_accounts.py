@@ -1,4 +1,5 @@
-"""User accounts: the first admin, creating users, lockout, inactivity, the cookie key."""
+"""User accounts: the first admin, creating users, lockout, inactivity, the cookie key;
+disabling, re-enabling and resetting an account."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from core import accounts
+from core import account_admin, accounts
 from core.errors import AccountLocked, ConfigurationError, InputError, NotFound, PermissionDenied
+from core.permissions import Actor, Role
 from core.settings import load_settings
 from core.workspace import Workspace, open_workspace
 from tests.conftest import ADMIN, ADMIN_PASSWORD, EDITOR, VIEWER
@@ -151,6 +154,18 @@ def test_only_an_admin_creates_users(ws: Workspace, actor: object) -> None:
     assert count_rows(ws, "users") == 0
 
 
+def test_a_user_can_be_created_as_domain_lead(ws: Workspace) -> None:
+    account = accounts.create_user(ws, ADMIN, **{**GOOD, "role": "lead"})
+    assert account.role == "lead"
+
+
+def test_a_bad_role_lists_the_four_roles(ws: Workspace) -> None:
+    with pytest.raises(InputError) as caught:
+        accounts.create_user(ws, ADMIN, **{**GOOD, "role": "owner"})
+    assert [p.field for p in caught.value.problems] == ["role"]
+    assert "admin, lead, editor or viewer" in str(caught.value)
+
+
 # --- lockout ------------------------------------------------------------------------------
 
 
@@ -287,3 +302,101 @@ def test_a_damaged_cookie_key_names_the_file(
         accounts.cookie_key(ws)
     assert str(path) in caught.value.message
     assert "Delete it" in caught.value.fix
+
+
+# --- disabling, re-enabling, resetting -----------------------------------------------------
+
+
+def test_a_disabled_user_cannot_sign_in_until_re_enabled(ws: Workspace, maria: str) -> None:
+    account = account_admin.disable_user(ws, ADMIN, maria)
+    assert account.status() == "disabled"
+    assert maria not in accounts.login_credentials(ws)["usernames"]
+    with pytest.raises(NotFound) as caught:
+        accounts.check_can_sign_in(ws, maria)
+    assert "disabled" in str(caught.value)
+
+    assert account_admin.enable_user(ws, ADMIN, maria).status() == "active"
+    assert maria in accounts.login_credentials(ws)["usernames"]
+    assert accounts.check_can_sign_in(ws, maria).role == "editor"
+
+
+def test_disabling_and_re_enabling_are_audited_once_each(ws: Workspace, maria: str) -> None:
+    account_admin.disable_user(ws, ADMIN, maria)
+    account_admin.disable_user(ws, ADMIN, maria)  # already disabled: nothing new
+    account_admin.enable_user(ws, ADMIN, maria)
+    assert count_rows(ws, "audit_entries") == 3  # creation, disable, enable
+
+
+def test_an_admin_cannot_disable_themselves(ws: Workspace) -> None:
+    accounts.ensure_first_admin(ws)
+    with pytest.raises(PermissionDenied) as caught:
+        account_admin.disable_user(ws, ADMIN, "admin")
+    assert "your own account" in str(caught.value)
+    assert accounts.get_account(ws, "admin").active
+
+
+def test_the_last_active_admin_cannot_be_disabled(ws: Workspace) -> None:
+    accounts.ensure_first_admin(ws)
+    accounts.create_user(ws, ADMIN, **{**GOOD, "username": "boss", "role": "admin"})
+    other_admin = Actor("root", Role.ADMIN)
+    account_admin.disable_user(ws, other_admin, "boss")
+    with pytest.raises(PermissionDenied) as caught:
+        account_admin.disable_user(ws, other_admin, "admin")
+    assert "last active admin" in str(caught.value)
+    assert accounts.get_account(ws, "admin").active
+    # with boss back, admin may go
+    account_admin.enable_user(ws, other_admin, "boss")
+    assert account_admin.disable_user(ws, other_admin, "admin").status() == "disabled"
+
+
+@pytest.mark.parametrize("actor", [VIEWER, EDITOR, Actor("lead", Role.LEAD)])
+def test_only_an_admin_disables_enables_and_resets(ws: Workspace, maria: str, actor) -> None:
+    for change in (account_admin.disable_user, account_admin.enable_user):
+        with pytest.raises(PermissionDenied):
+            change(ws, actor, maria)
+    with pytest.raises(PermissionDenied):
+        account_admin.reset_password(ws, actor, maria, "another-long-pw")
+    assert count_rows(ws, "audit_entries") == 1
+
+
+def test_changes_to_an_unknown_user_are_refused(ws: Workspace) -> None:
+    for change in (account_admin.disable_user, account_admin.enable_user):
+        with pytest.raises(NotFound) as caught:
+            change(ws, ADMIN, "nobody")
+        assert "nobody" in str(caught.value)
+    with pytest.raises(NotFound):
+        account_admin.reset_password(ws, ADMIN, "nobody", "another-long-pw")
+
+
+def test_reset_password_sets_the_given_one_and_lifts_the_lock(ws: Workspace, maria: str) -> None:
+    for _ in range(5):
+        accounts.record_failed_login(ws, maria)
+    assert accounts.get_account(ws, maria).status() == "locked"
+    assert account_admin.reset_password(ws, ADMIN, maria, "brand-new-password") is None
+    assert accounts.password_matches("brand-new-password", _hash_of(ws, maria))
+    assert not accounts.password_matches(GOOD["password"], _hash_of(ws, maria))
+    assert accounts.check_can_sign_in(ws, maria).status() == "active"
+    # audited, without the password
+    assert "brand-new-password" not in _dump_audit(ws)
+
+
+def test_reset_password_generates_one_when_none_is_given(ws: Workspace, maria: str) -> None:
+    generated = account_admin.reset_password(ws, ADMIN, maria)
+    assert generated and len(generated) >= accounts.MIN_PASSWORD_LENGTH
+    assert accounts.password_matches(generated, _hash_of(ws, maria))
+    assert generated not in _dump_audit(ws)
+
+
+@pytest.mark.parametrize("password", ["short", " " * 12])
+def test_a_weak_new_password_is_refused(ws: Workspace, maria: str, password: str) -> None:
+    with pytest.raises(InputError) as caught:
+        account_admin.reset_password(ws, ADMIN, maria, password)
+    assert [p.field for p in caught.value.problems] == ["new password"]
+    assert accounts.password_matches(GOOD["password"], _hash_of(ws, maria))
+    assert count_rows(ws, "audit_entries") == 1
+
+
+def _dump_audit(ws: Workspace) -> str:
+    with ws.engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM audit_entries")).all()
+    return repr(rows)
