@@ -137,11 +137,12 @@ try:
     account = accounts.check_can_sign_in(ws, username)
     actor = load_actor(ws, username)
 except SwitchboardError as exc:
+    # disabled or locked meanwhile: back to the sign-in form, saying why
     authenticator.logout(location="unrendered")
     for key in ("sb_actor", "sb_signed_in"):
         st.session_state.pop(key, None)
-    show_error(exc)
-    st.stop()
+    st.session_state["sb_notice"] = str(exc)
+    st.rerun()
 
 if not st.session_state.get("sb_signed_in"):
     accounts.record_login(ws, username)

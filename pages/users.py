@@ -182,7 +182,12 @@ if is_admin:
         display_name = right.text_input("Display name", key="new_display_name")
         email = left.text_input("E-mail", key="new_email")
         role = right.selectbox(
-            "Role", [r.value for r in Role], index=2, format_func=lambda v: Role(v).label
+            "Role",
+            [r.value for r in Role],
+            index=2,
+            format_func=lambda v: Role(v).label,
+            key="new_role",
+            help="Held in every domain until a domain gets a role of its own below.",
         )
         password = st.text_input(
             "Initial password", type="password", help="At least 10 characters.", key="new_password"
