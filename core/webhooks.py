@@ -3,9 +3,14 @@
 ``POST /webhooks/<connector id>`` with a JSON body and the header
 ``X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of the raw body with the connector's
 signing secret>``. The event is stored durably before the 2xx answer; then it is delivered
-to every enabled webhook flow whose source is that connector: mapped, validated, upserted
-into the hub and pushed to the flow's destination. Each event's delay from arrival to the
-hub is recorded.
+to every enabled webhook flow whose source is that connector: mapped, validated, passed
+through the same gate as a sync (a person on the suppression list is left out, consent the
+flow carries is recorded, a purpose it requires is enforced), upserted into the hub with its
+personal data sealed, and pushed to the flow's destination. Each event's delay from arrival
+to the hub is recorded. The stored body holds e-mails, so it is sealed at rest.
+
+An event's status: pending, delivered, rejected (no record could be taken) or left_out
+(every record was left out by the gate; ``error`` says why).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from core.connectors.registry import load_connection
 from core.connectors.writer import StreamWriter
 from core.errors import SwitchboardError
 from core.gateway import CallContext, Gateway
-from core.sync.hub import IncomingRecord, upsert_records
+from core.pii import email_digest, open_text, pii_fields_for, seal_text
+from core.sync.gate import PURPOSES, GateOutcome, RecordGate, consent_sources
+from core.sync.hub import IncomingRecord, PiiGuard, upsert_records
 from core.sync.mapping import apply_mapping, get_path
 from core.sync.validation import field_specs_for, record_problems
 from core.workspace import Workspace, transaction
@@ -67,9 +74,12 @@ def receive(ws: Workspace, connector_id: int, body: bytes, signature: str | None
     if not all(isinstance(item, dict) for item in items):
         return Receipt(400, "the body must be a JSON object, or a list of objects")
     with transaction(ws) as session:
-        event = WebhookEvent(connector_id=connector_id, body=body.decode())
+        event = WebhookEvent(connector_id=connector_id, body="")
         session.add(event)
         session.flush()
+        # the body holds people's e-mails: sealed at rest, bound to this event
+        event.body = seal_text(ws.vault, event_aad(event.id), body.decode())
+        session.add(event)
         return Receipt(202, "stored", event.id)
 
 
@@ -102,15 +112,36 @@ def _set_rejected(ws: Workspace, event_id: int, error: str) -> None:
             session.add(row)
 
 
-def _deliver(ws: Workspace, event: WebhookEvent) -> list[tuple[Integration, list[dict]]]:
-    """Land the event's records in the hub; returns what each flow should push on."""
-    pushes: list[tuple[Integration, list[dict]]] = []
-    payload = json.loads(event.body)
-    records = payload if isinstance(payload, list) else [payload]
-    with transaction(ws) as session:
-        row = session.get(WebhookEvent, event.id)
-        if row is None or row.status != "pending":
-            return pushes
+def webhook_entity(flow: Integration) -> str:
+    """The hub entity a webhook flow lands: its data as a name ("Form data" → form_data)."""
+    return flow.data.strip().lower().replace(" ", "_") or "event"
+
+
+def event_aad(event_id: int) -> str:
+    """The associated data an event's body is sealed with: the body belongs to that event."""
+    return f"webhook_event:{event_id}"
+
+
+@dataclass
+class _FlowPage:
+    """One flow's share of an event: the records mapped and sorted by the gate."""
+
+    flow: Integration
+    entity: str
+    source: str
+    guard: PiiGuard
+    gate: RecordGate
+    outcome: GateOutcome
+
+
+def _sorted_for_flows(
+    ws: Workspace, event: WebhookEvent, records: list, problems: list[str]
+) -> list[_FlowPage]:
+    """Map the event's records for every webhook flow of its connector and pass them through
+    the same gate as a sync (suppression list, consent), as the engine does: read first,
+    before the write transaction."""
+    pages: list[_FlowPage] = []
+    with read_session(ws.engine) as session:
         flows = session.exec(
             select(Integration).where(
                 Integration.source_connector_id == event.connector_id,
@@ -118,7 +149,6 @@ def _deliver(ws: Workspace, event: WebhookEvent) -> list[tuple[Integration, list
                 Integration.enabled == True,  # noqa: E712
             )
         ).all()
-        problems: list[str] = []
         for flow in flows:
             mappings = [
                 (m.source_field, m.destination_field)
@@ -129,8 +159,18 @@ def _deliver(ws: Workspace, event: WebhookEvent) -> list[tuple[Integration, list
                 )
             ]
             system = session.get(System, flow.source_system_id)
+            source = system.name if system else "webhook"
             specs = field_specs_for(session, flow.destination_system_id)
-            incoming = []
+            pii = pii_fields_for(session, flow.destination_system_id)
+            guard = PiiGuard(ws.vault, pii, lambda email: email_digest(ws, email))
+            gate = RecordGate(
+                guard,
+                sources=consent_sources(flow.consent_json),
+                required_purpose=flow.required_purpose,
+                source_name=source,
+                integration_id=flow.id,
+            )
+            pairs: list[tuple[dict, IncomingRecord]] = []
             for index, record in enumerate(records):
                 if not isinstance(record, dict):
                     problems.append(f"record {index + 1} is not a JSON object")
@@ -143,19 +183,61 @@ def _deliver(ws: Workspace, event: WebhookEvent) -> list[tuple[Integration, list
                 if trouble:
                     problems.append(f"{key}: {'; '.join(trouble)}")
                     continue
-                incoming.append(IncomingRecord(key, fields, event.received_at))
+                pairs.append((record, IncomingRecord(key, fields, event.received_at)))
+            outcome = gate.sort(session, pairs)
+            pages.append(_FlowPage(flow, webhook_entity(flow), source, guard, gate, outcome))
+    return pages
+
+
+def _left_out(page: _FlowPage) -> list[str]:
+    notes = []
+    if page.outcome.suppressed:
+        notes.append(
+            f"{page.flow.name}: {page.outcome.suppressed} left out (on the suppression list: "
+            "the person asked to be deleted)"
+        )
+    if page.outcome.no_consent:
+        label = PURPOSES.get(page.flow.required_purpose, page.flow.required_purpose)
+        notes.append(f"{page.flow.name}: {page.outcome.no_consent} left out (no {label} consent)")
+    return notes
+
+
+def _deliver(ws: Workspace, event: WebhookEvent) -> list[tuple[Integration, list[dict]]]:
+    """Land the event's records in the hub; returns what each flow should push on."""
+    pushes: list[tuple[Integration, list[dict]]] = []
+    payload = json.loads(open_text(ws.vault, event_aad(event.id), event.body))
+    records = payload if isinstance(payload, list) else [payload]
+    problems: list[str] = []
+    pages = _sorted_for_flows(ws, event, records, problems)
+    with transaction(ws) as session:
+        row = session.get(WebhookEvent, event.id)
+        if row is None or row.status != "pending":
+            return pushes
+        notes: list[str] = []
+        landed = 0
+        for page in pages:
             upsert_records(
                 session,
-                entity=flow.data.strip().lower().replace(" ", "_") or "event",
-                source=system.name if system else "webhook",
-                records=incoming,
+                entity=page.entity,
+                source=page.source,
+                records=page.outcome.passed,
                 run_id=None,
+                guard=page.guard,
             )
-            if flow.destination_connector_id and flow.destination_stream and incoming:
-                pushes.append((flow, [r.fields for r in incoming]))
+            page.gate.record(session, page.outcome)
+            notes += _left_out(page)
+            landed += len(page.outcome.passed)
+            flow = page.flow
+            if flow.destination_connector_id and flow.destination_stream and page.outcome.passed:
+                pushes.append((flow, [r.fields for r in page.outcome.passed]))
         now = utcnow()
-        row.status = "rejected" if problems and len(problems) >= len(records) else "delivered"
-        row.error = "\n".join(problems)[:2000]
+        if problems and len(problems) >= len(records):
+            row.status = "rejected"
+        elif notes and not landed:
+            row.status = "left_out"
+        else:
+            row.status = "delivered"
+        row.error = "\n".join(problems + notes)[:2000]
         row.delivered_at = now
         row.delay_ms = (now - row.received_at).total_seconds() * 1000
         session.add(row)
