@@ -73,8 +73,9 @@ def secret_hints(session: Session, connector_id: int) -> dict[str, str]:
 
 
 def rotate_secrets(ws: Workspace, actor: str) -> int:
-    """Re-seal every secret — connectors' and alert channels' — under a new key in one
-    transaction; returns how many."""
+    """Re-seal every secret — connectors' and alert channels' — and all sealed personal
+    data under a new key in one transaction; returns how many secrets."""
+    from core.pii_rotation import reseal_personal_data
     from core.vault import Vault, finish_rotation, prepare_rotation
 
     current, new_key = prepare_rotation(ws.settings)
@@ -100,12 +101,15 @@ def rotate_secrets(ws: Workspace, actor: str) -> int:
             channel.secret_key_id = sealed.key_id
             session.add(channel)
         count = len(rows) + len(channels)
+        personal = reseal_personal_data(session, current, new_vault)
+        also = ", ".join(f"{n} {kind}" for kind, n in personal.items() if n)
         audit.record(
             session,
             actor=actor,
             action="rotate_key",
             entity="vault",
-            summary=f"Re-encrypted {count} secret(s) under key {new_vault.primary_key_id}",
+            summary=f"Re-encrypted {count} secret(s) under key {new_vault.primary_key_id}"
+            + (f"; personal data re-sealed: {also}" if also else ""),
         )
     finish_rotation(ws.settings)
     return count

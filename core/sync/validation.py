@@ -1,6 +1,9 @@
 """Checking mapped records before they land: each value against the data dictionary's type
 for its field (when the dictionary describes it), so a value that does not fit is rejected
 with its reason and counted on the run instead of landing in the hub.
+
+A reason is stored with the rejected record and shown on the Runs page, so for a field the
+dictionary marks PII it names the field and the fix but never quotes the value.
 """
 
 from __future__ import annotations
@@ -39,5 +42,19 @@ def record_problems(fields: dict[str, Any], specs: dict[str, Any]) -> list[str]:
             continue
         reason = validate_value(spec, value)
         if reason:
-            problems.append(f"{name}: {reason}")
+            problems.append(f"{name}: {_without_value(reason, value) if spec.pii else reason}")
     return problems
+
+
+def _without_value(reason: str, value: Any) -> str:
+    """A reason with the value it quotes left out: ``'ann@x' is not an e-mail address``
+    becomes ``is not an e-mail address``. Should a reason quote the value elsewhere, a
+    plain reason without it."""
+    text = value.strip() if isinstance(value, str) else str(value)
+    for quoted in (f"'{text}' ", f"'{value}' ", f"{text} ", f"{value} "):
+        if quoted.strip() and reason.startswith(quoted):
+            reason = reason[len(quoted) :]
+            break
+    if len(text) >= 3 and text in reason:
+        return "does not fit the field's type or rules; see the field in the data dictionary"
+    return reason
