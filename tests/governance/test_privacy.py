@@ -232,15 +232,10 @@ def test_executing_deletes_the_persons_consents_and_keeps_other_people(
 ) -> None:
     contacts_to_audience(stack, sandbox, gateway)
     email = first_contact(sandbox)["properties"]["email"]
+    digests = [email_digest(stack.ws, who) for who in (email, "someone.else@example.com")]
     with transaction(stack.ws) as session:
-        for who in (email, "someone.else@example.com"):
-            session.add(
-                Consent(
-                    email_digest=email_digest(stack.ws, who),
-                    purpose="email_marketing",
-                    granted=True,
-                )
-            )
+        for digest in digests:
+            session.add(Consent(email_digest=digest, purpose="email_marketing", granted=True))
     request = create_request(stack.ws, ADMIN, email, "gdpr")
     execute_request(stack.ws, ADMIN, request.id, gateway)
     with read_session(stack.ws.engine) as session:

@@ -8,11 +8,15 @@ import json
 import pytest
 from sqlmodel import select
 
+from core.consent import set_flow_consent
 from core.demo import WEBHOOK_SECRET
+from core.pii import email_digest
 from core.webhooks import deliver_pending, receive, sign
 from core.workspace import Workspace, transaction
 from db.engine import read_session
-from db.models import WebhookEvent
+from db.governance import Consent, Suppression
+from db.models import Integration, WebhookEvent
+from tests.conftest import ADMIN
 from tests.sync.conftest import Stack, build_stack, hub
 
 
@@ -131,3 +135,60 @@ def test_a_form_is_pushed_on_to_the_flows_destination(ws: Workspace, sandbox) ->
     )
     [event] = events(ws)
     assert event.status == "delivered" and event.error == ""
+
+
+# --- personal data: sealed at rest, the suppression list and consent -----------------------
+
+
+def form_flow(ws: Workspace) -> int:
+    with read_session(ws.engine) as session:
+        return session.exec(
+            select(Integration.id).where(Integration.name == "Website forms → CRM")
+        ).one()
+
+
+def test_the_stored_body_is_sealed_and_still_delivered(stack: Stack) -> None:
+    assert post(stack, {"email": "sealed@example.com", "first_name": "Sam"}).status == 202
+    [event] = events(stack.ws)
+    assert event.body.startswith("sealed:") and "sealed@example.com" not in event.body
+    deliver_pending(stack.ws)
+    assert hub(stack.ws, "form_data")["sealed@example.com"]["firstname"] == "Sam"
+
+
+def test_a_person_on_the_suppression_list_is_left_out_of_a_form(stack: Stack) -> None:
+    digest = email_digest(stack.ws, "Gone@Example.com")  # before the write: it may make the key
+    with transaction(stack.ws) as session:
+        session.add(Suppression(email_digest=digest))
+    post(stack, {"email": "gone@example.com", "first_name": "Gone"})
+    post(stack, [{"email": "gone@example.com"}, {"email": "new@example.com"}])
+    deliver_pending(stack.ws)
+    alone, mixed = events(stack.ws)
+    assert alone.status == "left_out" and "suppression list" in alone.error
+    assert mixed.status == "delivered" and "1 left out" in mixed.error
+    assert set(hub(stack.ws, "form_data")) == {"new@example.com"}
+
+
+def test_a_form_records_the_consent_it_carries_and_a_required_purpose_holds(
+    stack: Stack,
+) -> None:
+    flow = form_flow(stack.ws)
+    set_flow_consent(
+        stack.ws,
+        ADMIN,
+        flow,
+        {"email_marketing": {"field": "newsletter", "granted": ["on"]}},
+        required_purpose="email_marketing",
+    )
+    post(stack, [{"email": "yes@example.com", "newsletter": "on"}, {"email": "no@example.com"}])
+    post(stack, {"email": "off@example.com", "newsletter": "off"})
+    deliver_pending(stack.ws)
+    assert set(hub(stack.ws, "form_data")) == {"yes@example.com"}
+    both, refused = events(stack.ws)
+    assert both.status == "delivered" and "no E-mail marketing consent" in both.error
+    assert refused.status == "left_out"
+    with read_session(stack.ws.engine) as session:
+        said = {c.email_digest: c.granted for c in session.exec(select(Consent))}
+    assert said == {
+        email_digest(stack.ws, "yes@example.com"): True,
+        email_digest(stack.ws, "off@example.com"): False,
+    }
