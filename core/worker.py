@@ -128,7 +128,7 @@ class Worker:
             log.error("retention failed to start: %s", exc)
             return
         if run is not None:
-            log.info("retention run %s %s: %s rows", run.id, run.status, run.total_removed)
+            log.info("retention #%s %s: %s rows removed", run.id, run.status, run.total_removed)
 
     def request_stop(self, *_args: object) -> None:
         log.info("stop requested; finishing the current page")
