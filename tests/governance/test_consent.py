@@ -8,6 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from sqlmodel import select
+from streamlit.testing.v1 import AppTest
 
 from core.audit import AuditFilter, list_entries
 from core.consent import (
@@ -187,3 +188,47 @@ def test_only_editors_of_the_flows_domain_set_its_consent(stack: Stack) -> None:
     with pytest.raises(InputError) as malformed:
         person_consents(stack.ws, ADMIN, "ann at example")
     assert malformed.value.problems[0].field == "E-mail"
+
+
+# --- the flow's consent section -------------------------------------------------------------
+
+
+def _section(flow_id: int, role: str) -> None:
+    """The section alone, as the Integrations page renders it for a flow."""
+    from core.permissions import Actor, Role
+    from core.settings import load_settings
+    from core.workspace import open_workspace
+    from pages.flow_consent import consent_section
+
+    consent_section(open_workspace(load_settings()), Actor(role, Role(role)), flow_id)
+
+
+def section(flow_id: int, role: str = "editor") -> AppTest:
+    at = AppTest.from_function(_section, args=(flow_id, role), default_timeout=30).run()
+    assert not at.exception
+    return at
+
+
+def test_the_consent_section_saves_settings_and_shows_bad_input(stack: Stack) -> None:
+    flow = stack.flow("Audience → warehouse", "mailchimp", "members")
+    at = section(flow)
+    at.text_input(key=f"consent_{flow}_email_marketing_field").input("status")
+    at.text_input(key=f"consent_{flow}_email_marketing_granted").input("subscribed")
+    at.selectbox(key=f"consent_{flow}_required").select("email_marketing")
+    at.button(key=f"consent_{flow}_save").click().run()
+    assert not at.exception and not at.error
+    saved = flow_consent(stack.ws, ADMIN, flow)
+    assert saved.carries == {"email_marketing": ConsentSetting("status", ("subscribed",))}
+    assert saved.required_purpose == "email_marketing"
+
+    at = section(flow)
+    assert at.text_input(key=f"consent_{flow}_email_marketing_field").value == "status"
+    at.text_input(key=f"consent_{flow}_ad_user_data_granted").input("yes")
+    at.button(key=f"consent_{flow}_save").click().run()
+    [error] = at.error
+    assert "Ad user data field" in error.value and "is empty" in error.value
+    assert flow_consent(stack.ws, ADMIN, flow) == saved
+
+    viewer = section(flow, "viewer")
+    assert viewer.button(key=f"consent_{flow}_save").disabled
+    assert "Only editors of Marketing" in viewer.caption[-1].value
