@@ -17,7 +17,7 @@ from core.audit import AuditFilter, list_entries
 from core.errors import InputError, PermissionDenied
 from core.gateway import Gateway
 from core.permissions import Actor, Role
-from core.pii import MASK, email_digest
+from core.pii import MASK, PiiFields, email_digest
 from core.privacy import (
     create_request,
     due_date,
@@ -27,11 +27,12 @@ from core.privacy import (
     timeliness,
 )
 from core.privacy_delete import execute_request, retry_failed
-from core.workspace import transaction
+from core.sync.hub import IncomingRecord, PiiGuard, upsert_records
+from core.workspace import Workspace, transaction
 from db.dictionary import DictionaryField
 from db.engine import read_session
 from db.governance import Consent, PrivacyRequest, Suppression
-from db.models import HubRecord, IntegrationRun
+from db.models import FieldConflict, HubRecord, IntegrationRun
 from tests.conftest import ADMIN, EDITOR, VIEWER
 from tests.connectors.sandbox_control import logged
 from tests.sync import conftest as sync_fixtures
@@ -328,3 +329,37 @@ def test_how_a_request_stands_against_its_deadline() -> None:
     assert timeliness(due, None, datetime(2025, 3, 2, tzinfo=UTC)) == "overdue by 2 days"
     assert timeliness(due, datetime(2025, 2, 28, 20, 0, tzinfo=UTC), due) == "completed on time"
     assert timeliness(due, datetime(2025, 3, 1, tzinfo=UTC), due) == "completed 1 day late"
+
+
+# --- on both stores -----------------------------------------------------------------------
+
+
+def test_a_request_without_connected_systems_completes_on_either_store(
+    store_ws: Workspace,
+) -> None:
+    """A person only the hub holds: executing clears the hub, their open conflict and
+    consent, and suppresses them, under SQLite's and PostgreSQL's locking alike."""
+    ws = store_ws
+    email = "pat.doe@example.com"
+    digest = email_digest(ws, email)
+    guard = PiiGuard(ws.vault, PiiFields(), lambda value: email_digest(ws, value))
+    with transaction(ws) as session:
+        upsert_records(
+            session,
+            entity="lead",
+            source="Website",
+            records=[IncomingRecord("L-1", {"email": email}, datetime.now(UTC))],
+            run_id=None,
+            guard=guard,
+        )
+        session.add(FieldConflict(entity="lead", external_key="L-1", field="stage"))
+        session.add(Consent(email_digest=digest, purpose="ad_user_data", granted=False))
+    request = create_request(ws, ADMIN, email, "ccpa")
+    assert request.results == []
+    done = execute_request(ws, ADMIN, request.id, Gateway(sleep=lambda seconds: None))
+    assert (done.status, done.hub_records_deleted, done.results) == ("completed", 1, [])
+    with read_session(ws.engine) as session:
+        assert session.exec(select(HubRecord)).all() == []
+        assert session.exec(select(FieldConflict)).all() == []
+        assert session.exec(select(Consent)).all() == []
+        assert session.exec(select(Suppression.request_id)).all() == [request.id]
