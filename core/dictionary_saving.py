@@ -126,8 +126,8 @@ def refuse(actor: Actor, denied: list[tuple[str, str]]) -> None:
     domains = " and ".join(rows_by_domain)
     raise PermissionDenied(
         f"You may not {Action.EDIT_DICTIONARY} for {'; '.join(parts)}. Nothing was saved.",
-        fix=f"Leave those rows out, or ask a {MINIMUM_ROLE[Action.EDIT_DICTIONARY].label} "
-        f"of {domains} or an admin to make the change.",
+        fix=f"Leave those rows out, or ask an admin or someone with the "
+        f"{MINIMUM_ROLE[Action.EDIT_DICTIONARY].label} role in {domains} to make the change.",
     )
 
 
