@@ -267,6 +267,12 @@ def _validate(
         raise InputError(problems)
 
 
+def _submitted_domain(data: IntegrationInput) -> str | None:
+    """The domain a form asks for, when it is a real one; an unknown domain is left to
+    ``_validate``, which names the field and the choices."""
+    return data.domain if data.domain in DOMAINS else None
+
+
 def _apply(flow: Integration, data: IntegrationInput) -> None:
     flow.name = data.name.strip()
     flow.source_system_id = data.source_system_id
@@ -324,8 +330,9 @@ def create_integration(
     mappings: list[tuple[str, str]] | None = None,
     catalog: Catalog | None = None,
 ) -> Integration:
-    """Register a flow with its field mapping; every problem is reported at once."""
-    require(actor, Action.MANAGE_INTEGRATIONS)
+    """Register a flow with its field mapping; every problem is reported at once. The
+    actor must be an editor in the flow's domain."""
+    require(actor, Action.MANAGE_INTEGRATIONS, _submitted_domain(data))
     mappings = mappings or []
     with transaction(ws) as session:
         _validate(session, data, mappings, existing_id=None, catalog=catalog or default_catalog())
@@ -356,10 +363,12 @@ def update_integration(
     mappings: list[tuple[str, str]],
     catalog: Catalog | None = None,
 ) -> Integration:
-    """Change a flow and its mapping, validated whole."""
-    require(actor, Action.MANAGE_INTEGRATIONS)
+    """Change a flow and its mapping, validated whole; moving it to another domain needs
+    the right in both."""
+    require(actor, Action.MANAGE_INTEGRATIONS, _submitted_domain(data))
     with transaction(ws) as session:
         flow = _get(session, integration_id)
+        require(actor, Action.MANAGE_INTEGRATIONS, flow.domain)
         _validate(
             session,
             data,
@@ -390,6 +399,7 @@ def set_enabled(ws: Workspace, actor: Actor, integration_id: int, enabled: bool)
     require(actor, Action.MANAGE_INTEGRATIONS)
     with transaction(ws) as session:
         flow = _get(session, integration_id)
+        require(actor, Action.MANAGE_INTEGRATIONS, flow.domain)
         flow.enabled = enabled
         flow.next_run_at = (
             next_run_after(
@@ -417,6 +427,7 @@ def delete_integration(ws: Workspace, actor: Actor, integration_id: int) -> None
     require(actor, Action.MANAGE_INTEGRATIONS)
     with transaction(ws) as session:
         flow = _get(session, integration_id)
+        require(actor, Action.MANAGE_INTEGRATIONS, flow.domain)
         running = session.exec(
             select(IntegrationRun.id).where(
                 IntegrationRun.integration_id == integration_id,

@@ -143,6 +143,10 @@ def can(role: Role | str, action: Action) -> bool:
         return False
 
 
+def _article(label: str) -> str:
+    return f"{'an' if label[:1] in 'aeiou' else 'a'} {label}"
+
+
 def require(actor: Actor, action: Action, domain: str | None = None) -> None:
     """Raise PermissionDenied unless ``actor`` may perform ``action`` in ``domain``.
 
@@ -158,6 +162,6 @@ def require(actor: Actor, action: Action, domain: str | None = None) -> None:
         )
     raise PermissionDenied(
         f"Your role in {domain} ({actor.role_in(domain).label}) may not {action} there.",
-        fix=f"Ask a {MINIMUM_ROLE[action].label} of {domain} or an admin to do it, or to "
+        fix=f"Ask {_article(MINIMUM_ROLE[action].label)} of {domain} or an admin to do it, or to "
         "change your role in that domain.",
     )

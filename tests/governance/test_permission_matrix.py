@@ -229,7 +229,6 @@ def nothing(_ws: Workspace, _domain: str) -> None:
 
 # integrations.py checks the domain of the flow once its owner fixes it; until then its
 # refusals do not name the domain, and a right held elsewhere passes
-FLOWS_PENDING = "core/integrations.py does not yet check the flow's domain"
 
 
 @dataclass(frozen=True)
@@ -306,23 +305,19 @@ WRITES: list[Write] = [
           lambda ws, a, who: set_domain_role(ws, a, who[0], who[1], "editor"),
           ("user_domain_roles",)),
     Write("create_flow", Action.MANAGE_INTEGRATIONS, flow_form,
-          lambda ws, a, form: create_integration(ws, a, form), ("integrations",),
-          pending=FLOWS_PENDING),
+          lambda ws, a, form: create_integration(ws, a, form), ("integrations",)),
     Write("edit_flow", Action.MANAGE_INTEGRATIONS, registered_flow,
           lambda ws, a, f: update_integration(ws, a, f[0], _renamed(f[1]), []),
-          ("integrations", "field_mappings"), pending=FLOWS_PENDING),
+          ("integrations", "field_mappings")),
     Write("set_flow_mappings", Action.MANAGE_INTEGRATIONS, registered_flow,
           lambda ws, a, f: update_integration(ws, a, f[0], f[1], [("email", "email")]),
-          ("integrations", "field_mappings"), pending=FLOWS_PENDING),
+          ("integrations", "field_mappings")),
     Write("disable_flow", Action.MANAGE_INTEGRATIONS, registered_flow,
-          lambda ws, a, f: set_enabled(ws, a, f[0], False), ("integrations",),
-          pending=FLOWS_PENDING),
+          lambda ws, a, f: set_enabled(ws, a, f[0], False), ("integrations",)),
     Write("enable_flow", Action.MANAGE_INTEGRATIONS, registered_flow,
-          lambda ws, a, f: set_enabled(ws, a, f[0], True), ("integrations",),
-          pending=FLOWS_PENDING),
+          lambda ws, a, f: set_enabled(ws, a, f[0], True), ("integrations",)),
     Write("delete_flow", Action.MANAGE_INTEGRATIONS, registered_flow,
-          lambda ws, a, f: delete_integration(ws, a, f[0]), ("integrations", "field_mappings"),
-          pending=FLOWS_PENDING),
+          lambda ws, a, f: delete_integration(ws, a, f[0]), ("integrations", "field_mappings")),
     # workspace-wide
     Write("create_user", Action.MANAGE_USERS, nothing,
           lambda ws, a, _: create_user(ws, a, username=unique("u").replace(" ", ""),
@@ -474,12 +469,7 @@ MOVES = {
 
 @pytest.mark.parametrize(
     "kind",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=FLOWS_PENDING))
-        if k == "flow"
-        else k
-        for k in MOVES
-    ],
+    [k for k in MOVES],
 )
 def test_moving_to_another_domain_takes_the_right_in_both(matrix_ws: Workspace, kind: str):
     setup, tables, move = MOVES[kind]
