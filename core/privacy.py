@@ -7,19 +7,14 @@ Carrying a request out (the hub, the suppression list, the connected systems) li
 A request never stores the e-mail in the clear: it keeps the keyed digest (to find the
 person's records, consents and suppression), a sealed copy (vendors know people by e-mail)
 and a hint for lists (``j•••@example.com``). The audit trail names requests by number only.
-
-    >>> due_date("gdpr", datetime(2025, 1, 31, tzinfo=UTC)).date()
-    datetime.date(2025, 2, 28)
-    >>> due_date("ccpa", datetime(2025, 1, 31, tzinfo=UTC)).date()
-    datetime.date(2025, 3, 17)
+The legal deadlines are counted in ``core/privacy_deadlines.py``.
 """
 
 from __future__ import annotations
 
-import calendar
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -29,6 +24,7 @@ from core.connectors.catalog import Catalog, default_catalog
 from core.errors import FieldProblem, InputError, NotFound
 from core.permissions import Action, Actor, require
 from core.pii import email_digest, email_hint, mask_value, normalise_email, open_values, reveal
+from core.privacy_deadlines import aware, due_date, timeliness
 from core.privacy_targets import DeletionTarget, locate
 from core.workspace import Workspace, transaction
 from db.engine import read_session
@@ -45,43 +41,6 @@ STATUSES = {
 }
 OPEN = ("received", "in_progress", "partially_completed")
 PLACE = "Privacy requests"
-
-
-# -- deadlines -------------------------------------------------------------------------------
-
-
-def aware(when: datetime) -> datetime:
-    """A stored time as UTC (SQLite gives it back without its zone)."""
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def add_month(when: datetime) -> datetime:
-    """The same day next month, or that month's last day when it has no such day."""
-    year, month = (when.year + 1, 1) if when.month == 12 else (when.year, when.month + 1)
-    return when.replace(
-        year=year, month=month, day=min(when.day, calendar.monthrange(year, month)[1])
-    )
-
-
-def due_date(regulation: str, received: datetime) -> datetime:
-    """The legal deadline: GDPR one calendar month (art. 12(3)), CCPA 45 days."""
-    return add_month(received) if regulation == "gdpr" else received + timedelta(days=45)
-
-
-def timeliness(due: datetime, completed: datetime | None, now: datetime) -> str:
-    """How a request stands against its deadline, in words."""
-    due = aware(due)
-    if completed is not None:
-        late = (aware(completed).date() - due.date()).days
-        return "completed on time" if late <= 0 else f"completed {_days(late)} late"
-    left = (due.date() - aware(now).date()).days
-    if left > 0:
-        return f"{_days(left)} left"
-    return "due today" if left == 0 else f"overdue by {_days(-left)}"
-
-
-def _days(n: int) -> str:
-    return f"{n} day" if n == 1 else f"{n} days"
 
 
 # -- finding a person -------------------------------------------------------------------------

@@ -18,14 +18,8 @@ from core.errors import InputError, PermissionDenied
 from core.gateway import Gateway
 from core.permissions import Actor, Role
 from core.pii import MASK, PiiFields, email_digest
-from core.privacy import (
-    create_request,
-    due_date,
-    find_person,
-    get_request,
-    list_requests,
-    timeliness,
-)
+from core.privacy import create_request, find_person, get_request, list_requests
+from core.privacy_deadlines import due_date, timeliness
 from core.privacy_delete import execute_request, retry_failed
 from core.sync.hub import IncomingRecord, PiiGuard, upsert_records
 from core.workspace import Workspace, transaction
