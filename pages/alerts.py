@@ -19,14 +19,14 @@ from core.alerts import (
 )
 from core.errors import SwitchboardError
 from core.integrations import list_integrations
-from core.permissions import Action, can
+from core.permissions import Action
 from pages.common import actor, flash, gateway, local_time, show_error, show_flash, workspace
 
 ws, me = workspace(), actor()
 st.title("Alerts")
 show_flash()
-handles = can(me.role, Action.HANDLE_ALERTS)
-manages = can(me.role, Action.MANAGE_MONITORING)
+handles = me.may(Action.HANDLE_ALERTS)
+manages = me.may(Action.MANAGE_MONITORING)
 HELD = {
     "": "",
     "silenced": "🔕 silenced",

@@ -15,7 +15,7 @@ from core.call_log import direct_recorder
 from core.domain_roles import load_actor
 from core.errors import InputError, SwitchboardError
 from core.gateway import Gateway
-from core.permissions import Actor
+from core.permissions import Action, Actor
 from core.settings import Settings, load_settings
 from core.workspace import Workspace, open_workspace
 
@@ -59,6 +59,15 @@ def actor() -> Actor:
         current = load_actor(workspace(), st.session_state["username"])
         st.session_state["sb_actor"] = current
     return current
+
+
+def domain_choices(me: Actor, action: Action, current: str | None = None) -> list[str]:
+    """The domains a form offers: those where the person may take ``action``, and the
+    current one of what is being edited (so the form shows it as it is)."""
+    choices = me.domains_where(action)
+    if current and current not in choices:
+        choices.insert(0, current)
+    return choices
 
 
 def show_error(exc: SwitchboardError) -> None:

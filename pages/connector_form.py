@@ -14,6 +14,7 @@ def connector_form(
     systems: list,
     key: str,
     existing: ConnectorView | None = None,
+    domains: list[str] | None = None,
 ) -> tuple[ConnectorInput, str | None]:
     """Render the form; returns what was typed and which button was pressed
     (``"test"``, ``"save"`` or None)."""
@@ -33,11 +34,13 @@ def connector_form(
             help=f"The API's address. The vendor's is {template.base_url}.",
         )
         left, right = st.columns(2)
+        offered = domains or list(DOMAINS)
         domain = left.selectbox(
             "Domain",
-            DOMAINS,
+            offered,
             key=f"{key}_domain",
-            index=DOMAINS.index(existing.domain) if existing else 0,
+            index=offered.index(existing.domain) if existing and existing.domain in offered else 0,
+            help="Only the domains where you may manage connectors are offered.",
         )
         system_names = ["(none)"] + [f"{s.name} ({CATEGORIES[s.category]})" for s in systems]
         current = next(

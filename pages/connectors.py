@@ -13,9 +13,18 @@ from core.connectors.registry import (
     update_connector,
 )
 from core.errors import SwitchboardError
-from core.permissions import Action, can
+from core.permissions import Action
 from core.systems import list_systems
-from pages.common import actor, flash, gateway, local_time, show_error, show_flash, workspace
+from pages.common import (
+    actor,
+    domain_choices,
+    flash,
+    gateway,
+    local_time,
+    show_error,
+    show_flash,
+    workspace,
+)
 from pages.connector_form import connector_form, show_verdict
 
 ws, me = workspace(), actor()
@@ -52,7 +61,7 @@ if connectors:
 else:
     st.info("No connector yet.")
 
-if not can(me.role, Action.MANAGE_CONNECTORS):
+if not me.may(Action.MANAGE_CONNECTORS):
     st.caption("Your role can look but not change connectors.")
     st.stop()
 
@@ -67,7 +76,12 @@ with add_tab:
     st.caption(
         chosen.description + (f" [API documentation]({chosen.docs_url})" if chosen.docs_url else "")
     )
-    data, pressed = connector_form(chosen, systems, key=f"new_{chosen.id}")
+    data, pressed = connector_form(
+        chosen,
+        systems,
+        key=f"new_{chosen.id}",
+        domains=domain_choices(me, Action.MANAGE_CONNECTORS),
+    )
     try:
         if pressed == "test":
             show_verdict(check_draft_connector(ws, me, gateway(), data))
@@ -84,7 +98,11 @@ with edit_tab:
         st.stop()
     current = st.selectbox("Connector", connectors, format_func=lambda c: c.name, key="edit_pick")
     data, pressed = connector_form(
-        catalog.get(current.template_id), systems, key=f"edit_{current.id}", existing=current
+        catalog.get(current.template_id),
+        systems,
+        key=f"edit_{current.id}",
+        existing=current,
+        domains=domain_choices(me, Action.MANAGE_CONNECTORS, current.domain),
     )
     try:
         if pressed == "test":

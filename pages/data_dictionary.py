@@ -17,7 +17,7 @@ from core.dictionary import (
 from core.dictionary_csv import export_csv, import_csv, preview_import
 from core.errors import SwitchboardError
 from core.lineage import field_lineage, lineage_dot, lineage_rows
-from core.permissions import Action, can
+from core.permissions import Action
 from core.systems import list_systems
 from pages.common import actor, flash, local_time, show_error, show_flash, workspace
 
@@ -25,7 +25,7 @@ ws, me = workspace(), actor()
 st.title("Data dictionary")
 st.caption("One place that says what every field of every system is, and which flows carry it.")
 show_flash()
-editable = can(me.role, Action.EDIT_DICTIONARY)
+editable = me.may(Action.EDIT_DICTIONARY)
 fields = list_fields(ws, me)
 # a save starts a fresh grid and uploader (their keys carry a generation number)
 generation = st.session_state.setdefault("dictionary_generation", 0)

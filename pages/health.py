@@ -13,7 +13,7 @@ from core.health_checks import (
     run_check_now,
     update_check,
 )
-from core.permissions import Action, can
+from core.permissions import Action
 from pages.common import actor, flash, local_time, show_error, show_flash, workspace
 
 ws, me = workspace(), actor()
@@ -54,7 +54,7 @@ check = by_id[chosen]
 history = check_history(ws, me, check.id, limit=100)
 if history:
     st.line_chart(pd.DataFrame(history).set_index("at")[["value"]], height=200)
-if can(me.role, Action.MANAGE_MONITORING):
+if me.may(Action.MANAGE_MONITORING):
     kind = KINDS[check.kind]
     with st.form("edit_check"):
         st.subheader(f"Edit: {check.flow} — {check.label}")

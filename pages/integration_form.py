@@ -32,6 +32,7 @@ def flow_form(
     connectors: list[ConnectorView],
     flow=None,
     mappings=None,  # noqa: ANN001
+    domains: list[str] | None = None,
 ) -> tuple[IntegrationInput, list[tuple[str, str]]]:
     """Render the form; returns what it holds now (widgets rerun as they change)."""
     catalog = default_catalog()
@@ -101,11 +102,13 @@ def flow_form(
             index=(flow.weekday or 0) if flow else 0,
             key=f"{key}_weekday",
         )
+    offered = domains or list(DOMAINS)
     domain = left.selectbox(
         "Domain",
-        DOMAINS,
+        offered,
         key=f"{key}_domain",
-        index=_index(list(DOMAINS), flow.domain if flow else "Marketing"),
+        index=_index(offered, flow.domain if flow else "Marketing"),
+        help="Only the domains where you may manage flows are offered.",
     )
     criticality = right.selectbox(
         "Criticality",

@@ -14,11 +14,11 @@ from core.integrations import (
     set_enabled,
     update_integration,
 )
-from core.permissions import Action, can
+from core.permissions import Action
 from core.runs import request_run
 from core.sync.preview import preview_flow
 from core.systems import list_systems
-from pages.common import actor, flash, gateway, show_error, show_flash, workspace
+from pages.common import actor, domain_choices, flash, gateway, show_error, show_flash, workspace
 from pages.integration_form import flow_form
 
 ws, me = workspace(), actor()
@@ -57,7 +57,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
-if not can(me.role, Action.MANAGE_INTEGRATIONS):
+if not me.may(Action.MANAGE_INTEGRATIONS):
     st.caption("Your role can look but not change flows.")
     st.stop()
 
@@ -107,7 +107,9 @@ def show_preview(data, mappings) -> None:  # noqa: ANN001
 
 add, edit = st.tabs(["Add a flow", "Edit a flow"])
 with add:
-    data, mappings = flow_form("new", systems, connectors)
+    data, mappings = flow_form(
+        "new", systems, connectors, domains=domain_choices(me, Action.MANAGE_INTEGRATIONS)
+    )
     show_warnings(data, mappings)
     left, right = st.columns(2)
     try:
@@ -127,7 +129,12 @@ with edit:
     chosen = st.selectbox("Flow", flows, format_func=lambda f: f.name, key="edit_pick")
     detail = get_integration(ws, me, chosen.id)
     data, mappings = flow_form(
-        f"edit_{chosen.id}", systems, connectors, detail.flow, detail.mappings
+        f"edit_{chosen.id}",
+        systems,
+        connectors,
+        detail.flow,
+        detail.mappings,
+        domains=domain_choices(me, Action.MANAGE_INTEGRATIONS, detail.flow.domain),
     )
     buttons = st.columns(4)
     try:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import SwitchboardError
 from core.integrations import list_integrations
-from core.permissions import Action, can
+from core.permissions import Action
 from core.runs import get_run, list_runs, rejected_records, request_cancel
 from pages.common import actor, flash, local_time, show_error, show_flash, workspace
 
@@ -76,7 +76,7 @@ rejected = rejected_records(ws, me, run.id)
 if rejected:
     st.markdown("**Rejected records**")
     st.dataframe(pd.DataFrame(rejected), hide_index=True, width="stretch")
-if run.status in ("queued", "running") and can(me.role, Action.RUN_INTEGRATIONS):
+if run.status in ("queued", "running") and me.may(Action.RUN_INTEGRATIONS):
     if st.button("Cancel this run", disabled=run.cancel_requested):
         try:
             request_cancel(ws, me, run.id)

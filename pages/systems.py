@@ -3,11 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from core.connectors.registry import DOMAINS
 from core.errors import SwitchboardError
-from core.permissions import Action, can
+from core.permissions import Action
 from core.systems import CATEGORIES, SystemInput, create_system, delete_system, list_systems
-from pages.common import actor, flash, show_error, show_flash, workspace
+from pages.common import actor, domain_choices, flash, show_error, show_flash, workspace
 
 ws, me = workspace(), actor()
 st.title("Systems")
@@ -40,7 +39,7 @@ st.dataframe(
     width="stretch",
 )
 
-if not can(me.role, Action.MANAGE_SYSTEMS):
+if not me.may(Action.MANAGE_SYSTEMS):
     st.stop()
 
 with st.form("new_system", clear_on_submit=False):
@@ -48,7 +47,11 @@ with st.form("new_system", clear_on_submit=False):
     name = st.text_input("Name")
     left, right = st.columns(2)
     category = left.selectbox("Category", list(CATEGORIES), format_func=CATEGORIES.get)
-    domain = right.selectbox("Domain", DOMAINS)
+    domain = right.selectbox(
+        "Domain",
+        domain_choices(me, Action.MANAGE_SYSTEMS),
+        help="Only the domains where you may manage systems are offered.",
+    )
     vendor = st.text_input("Vendor or product")
     description = st.text_area("Description")
     pii = st.checkbox("Cleared to receive personal data (PII)")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import vendor_scoring as vs
 from core.errors import SwitchboardError
-from core.permissions import Action, can
+from core.permissions import Action
 from core.vendor_scoring_charts import category_bars, category_radar
 from core.vendor_scoring_export import file_stem, scores_csv, summary_csv, workbook
 from core.vendor_scoring_sensitivity import sensitivity
@@ -15,7 +15,7 @@ from core.vendor_scoring_tables import disagreements_frame, missing_frame, ranki
 from pages.common import actor, flash, local_time, show_error, show_flash, workspace
 
 ws, me = workspace(), actor()
-manage = can(me.role, Action.MANAGE_EVALUATIONS)
+manage = me.may(Action.MANAGE_EVALUATIONS)
 st.title("Vendor scoring")
 show_flash()
 
