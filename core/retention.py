@@ -4,7 +4,9 @@ and runs that remove it (the worker's once a day, or a person's "Apply now").
 A policy names a domain, a kind (``core.retention_targets.KINDS``: hub records of one
 entity, run history, call metrics, audit entries) and how many days to keep. Audit entries
 are the workspace's, not a domain's ("All"), only an admin sets their policy, and the law
-wants them kept at least ``AUDIT_MINIMUM_DAYS``. Runs live in ``core.retention_runs``.
+wants them kept at least ``AUDIT_MINIMUM_DAYS``. A hub record belongs to the domain of the
+flow whose run last wrote it; a record no run wrote counts as Marketing (the rules per kind
+are in ``core.retention_targets``). Runs live in ``core.retention_runs``.
 """
 
 from __future__ import annotations
