@@ -42,6 +42,7 @@ run: setup system-packages
 	echo "  sign in as  admin  / $$SWITCHBOARD_ADMIN_PASSWORD   (admin)"; \
 	echo "              editor / switchboard-editor   (editor)"; \
 	echo "              viewer / switchboard-viewer   (viewer)"; \
+	echo "              lead   / switchboard-lead     (Marketing domain lead, viewer elsewhere)"; \
 	echo "  sandbox APIs: $$SWITCHBOARD_SANDBOX_URL   — Ctrl-C stops everything"; \
 	wait
 

@@ -1,5 +1,7 @@
-"""The demo workspace: the seed's systems and six flows, two demo users, and connectors
-pointing at the local sandbox. Loading it twice changes nothing.
+"""The demo workspace: the seed's systems and six flows, three demo users (an editor, a
+viewer and Marketing's domain lead), the personal-data fields of the dictionary, consent
+carried by the MAP → CRM flow, and connectors pointing at the local sandbox. Loading it
+twice changes nothing.
 
     python -m core.demo
 """
@@ -14,7 +16,9 @@ from sqlmodel import select
 from core.accounts import create_user, ensure_first_admin
 from core.alert_channels import load_demo_channels
 from core.connectors.registry import ConnectorInput, create_connector, list_connectors
+from core.consent import set_flow_consent
 from core.dictionary import load_demo_dictionary
+from core.domain_roles import set_domain_role
 from core.errors import SwitchboardError
 from core.integrations import IntegrationInput, create_integration
 from core.permissions import Actor
@@ -27,7 +31,23 @@ from db.models import Integration, System, User
 DEMO_USERS = (
     ("editor", "Erin Editor", "editor", "switchboard-editor"),
     ("viewer", "Victor Viewer", "viewer", "switchboard-viewer"),
+    ("lead", "Lena Lead", "viewer", "switchboard-lead"),
 )
+# Lena leads Marketing (and so sees its personal data); elsewhere she views
+DEMO_DOMAIN_ROLES = (("lead", "Marketing", "lead"),)
+
+# the personal data the demo flows carry, marked so the hub seals it
+PERSONAL_FIELDS = (
+    ("email_address", "MAP", "Email", "Subscriber e-mail", "jane@example.com", {"pii": True}),
+    ("merge_fields.FNAME", "MAP", "String", "Subscriber first name", "Jane", {"pii": True}),
+    ("merge_fields.LNAME", "MAP", "String", "Subscriber last name", "Doe", {"pii": True}),
+    ("firstname", "CRM", "String", "Contact first name", "Jane", {"pii": True}),
+    ("lastname", "CRM", "String", "Contact last name", "Doe", {"pii": True}),
+)
+# Mailchimp says whether a member subscribed: the MAP → CRM flow carries that consent
+DEMO_CONSENT = {
+    "MAP → CRM activities": {"email_marketing": {"field": "status", "granted": ["subscribed"]}}
+}
 
 SYSTEMS = (
     SystemInput("Website", "website", "Company website", "Marketing", "Public site and forms"),
@@ -314,6 +334,9 @@ def load_demo(ws: Workspace) -> list[str]:
                 ws, actor, username=username, display_name=name, role=role, password=password
             )
             added.append(f"user {username}")
+            for who, domain, domain_role in DEMO_DOMAIN_ROLES:
+                if who == username:
+                    set_domain_role(ws, actor, username, domain, domain_role)
     for system in SYSTEMS:
         if system.name not in systems:
             systems[system.name] = create_system(ws, actor, system).id
@@ -334,7 +357,7 @@ def load_demo(ws: Workspace) -> list[str]:
         if flow.name in flows:
             continue
         wiring = flow.wiring if flow.wiring and flow.wiring.source in known else None
-        create_integration(
+        created = create_integration(
             ws,
             actor,
             IntegrationInput(
@@ -360,7 +383,10 @@ def load_demo(ws: Workspace) -> list[str]:
             list(wiring.mappings) if wiring else [],
         )
         added.append(f"flow {flow.name}")
+        if flow.name in DEMO_CONSENT and wiring:
+            set_flow_consent(ws, actor, created.id, DEMO_CONSENT[flow.name])
     added += load_demo_dictionary(ws)
+    added += load_demo_dictionary(ws, PERSONAL_FIELDS)
     added += load_demo_channels(ws, ws.settings.sandbox_url)
     return added
 

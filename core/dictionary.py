@@ -164,16 +164,17 @@ DEMO_FIELDS = (
 )
 
 
-def load_demo_dictionary(ws: Workspace) -> list[str]:
-    """Add the seed's four dictionary rows that are missing; returns what was added."""
+def load_demo_dictionary(ws: Workspace, fields: tuple = DEMO_FIELDS) -> list[str]:
+    """Add the dictionary rows that are missing (by default the seed's four); returns what
+    was added."""
     actor = Actor.system("demo")
     with transaction(ws) as session:
         systems = systems_by_name(session)
         existing = {(r.system_id, r.name.casefold()) for r in session.exec(select(DictionaryField))}
         drafts = []
-        for name, system_name, data_type, description, example, flags in DEMO_FIELDS:
+        for name, system_name, data_type, description, example, flags in fields:
             system = systems.get(system_name.lower())
-            if system is None or (system.id, name) in existing:
+            if system is None or (system.id, name.casefold()) in existing:
                 continue
             values = {
                 "name": name,
