@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,11 +24,10 @@ from core.permissions import Action, Actor, require
 from core.pii import (
     MASK,
     PiiFields,
-    email_digest,
+    digester,
     is_sealed_text,
     log_access,
     mask_value,
-    normalise_email,
     open_text,
     open_values,
     pii_fields_for,
@@ -115,40 +115,53 @@ def list_conflicts(ws: Workspace, actor: Actor, status: str = "open") -> list[Co
         sealed = [r for r in rows if is_sealed_text(r.current_value + r.incoming_value)]
         personal = _pii_domains(session, sealed)
     sealed_ids = {r.id for r in sealed}
-    shown: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: {"fields": set(), "n": 0})
     views = []
     for r in rows:
         flow_domain = flows.get(r.run_id, DEFAULT_DOMAIN) if r.run_id else DEFAULT_DOMAIN
-        current, incoming, pii_domain, masked = r.current_value, r.incoming_value, "", False
+        pii_domain = ""
         if r.id in sealed_ids:
             pii_domain = personal.get((r.entity, r.external_key), {}).get(r.field, flow_domain)
-            current, incoming = _opened(ws, r, current), _opened(ws, r, incoming)
-            masked = not actor.may(Action.VIEW_PII, pii_domain)
-            if masked:
-                current, incoming = mask_value(current), mask_value(incoming)
-            else:
-                seen = shown[(pii_domain, r.entity)]
-                seen["fields"].add(r.field)
-                seen["n"] += 1
-        views.append(
-            ConflictView(
-                r.id,
-                r.entity,
-                r.external_key,
-                r.field,
-                current,
-                r.current_source,
-                r.current_modified_at,
-                incoming,
-                r.incoming_source,
-                r.incoming_modified_at,
-                r.status,
-                r.created_at,
-                flow_domain,
-                pii_domain,
-                masked,
-            )
-        )
+        views.append(_view(ws, actor, r, flow_domain, pii_domain))
+    _log_unmasked(ws, actor, views)
+    return views
+
+
+def _view(
+    ws: Workspace, actor: Actor, r: FieldConflict, flow_domain: str, pii_domain: str
+) -> ConflictView:
+    """A conflict as ``actor`` may see it: sealed values opened, masked without the PII
+    permission of ``pii_domain``."""
+    current, incoming, masked = r.current_value, r.incoming_value, False
+    if pii_domain:
+        current, incoming = _opened(ws, r, current), _opened(ws, r, incoming)
+        masked = not actor.may(Action.VIEW_PII, pii_domain)
+        if masked:
+            current, incoming = mask_value(current), mask_value(incoming)
+    return ConflictView(
+        r.id,
+        r.entity,
+        r.external_key,
+        r.field,
+        current,
+        r.current_source,
+        r.current_modified_at,
+        incoming,
+        r.incoming_source,
+        r.incoming_modified_at,
+        r.status,
+        r.created_at,
+        flow_domain,
+        pii_domain,
+        masked,
+    )
+
+
+def _log_unmasked(ws: Workspace, actor: Actor, views: list[ConflictView]) -> None:
+    """One access-log entry per domain and entity of the personal values shown unmasked."""
+    shown: dict[tuple[str, str], list[ConflictView]] = defaultdict(list)
+    for view in views:
+        if view.pii_domain and not view.masked:
+            shown[(view.pii_domain, view.entity)].append(view)
     for (domain, entity), seen in shown.items():
         log_access(
             ws,
@@ -157,10 +170,9 @@ def list_conflicts(ws: Workspace, actor: Actor, status: str = "open") -> list[Co
             kind="view",
             domain=domain,
             entity=entity,
-            fields=seen["fields"],
-            record_count=seen["n"],
+            fields={v.field for v in seen},
+            record_count=len({v.external_key for v in seen}),
         )
-    return views
 
 
 def _parse(text: str):  # noqa: ANN202
@@ -178,6 +190,8 @@ class _Decision:
     pii: PiiFields
     sealed: bool
     incoming: Any
+    # the e-mail digest, its key read before the write transaction holds the lock
+    digest: Callable[[Any], str | None] | None
 
 
 def _prepare(ws: Workspace, conflict_id: int) -> _Decision:
@@ -191,11 +205,13 @@ def _prepare(ws: Workspace, conflict_id: int) -> _Decision:
             flow = session.get(Integration, run.integration_id) if run else None
         pii = pii_fields_for(session, flow.destination_system_id if flow else None)
     sealed = is_sealed_text(conflict.incoming_value)
-    incoming = _parse(_opened(ws, conflict, conflict.incoming_value))
-    if sealed and normalise_email(incoming):
-        # the digest key is read (or created) now: the write transaction below holds the lock
-        email_digest(ws, incoming)
-    return _Decision(flow.domain if flow else DEFAULT_DOMAIN, pii, sealed, incoming)
+    return _Decision(
+        flow_domain=flow.domain if flow else DEFAULT_DOMAIN,
+        pii=pii,
+        sealed=sealed,
+        incoming=_parse(_opened(ws, conflict, conflict.incoming_value)),
+        digest=digester(ws) if sealed else None,
+    )
 
 
 def _take_incoming(
@@ -234,7 +250,8 @@ def _take_incoming(
         sealed = seal_values(ws.vault, record.entity, record.external_key, personal)
         record.pii_nonce, record.pii_ciphertext = sealed.nonce, sealed.ciphertext
         record.pii_key_id = sealed.key_id
-        record.email_digest = email_digest(ws, decision.pii.email_of({**plain, **personal}))
+        if decision.digest is not None:
+            record.email_digest = decision.digest(decision.pii.email_of({**plain, **personal}))
     else:
         plain[conflict.field] = decision.incoming
     record.fields_json = json.dumps(plain, default=str, sort_keys=True)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.conflicts import list_conflicts, resolve_conflict
 from core.errors import SwitchboardError
-from core.permissions import Action, can
+from core.permissions import Action
 from pages.common import actor, flash, local_time, show_error, show_flash, workspace
 
 ws, me = workspace(), actor()
@@ -20,6 +20,14 @@ conflicts = list_conflicts(ws, me)
 if not conflicts:
     st.success("Nothing waits for review.")
     st.stop()
+personal = sorted({c.field for c in conflicts if c.pii_domain})
+if personal:
+    masked = sorted({c.field for c in conflicts if c.masked})
+    st.caption(
+        f"Personal data (PII): {', '.join(personal)}. "
+        + (f"Masked for you: {', '.join(masked)}. " if masked else "")
+        + "Each view of personal data unmasked is written to the access log."
+    )
 st.dataframe(
     pd.DataFrame(
         [
@@ -40,9 +48,10 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
-if can(me.role, Action.RESOLVE_CONFLICTS):
+resolvable = [c for c in conflicts if me.may(Action.RESOLVE_CONFLICTS, c.flow_domain)]
+if resolvable:
     chosen = st.selectbox(
-        "Conflict", conflicts, format_func=lambda c: f"#{c.id} {c.field} of {c.external_key}"
+        "Conflict", resolvable, format_func=lambda c: f"#{c.id} {c.field} of {c.external_key}"
     )
     keep, take = st.columns(2)
     try:
