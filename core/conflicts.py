@@ -24,6 +24,7 @@ from core.permissions import Action, Actor, require
 from core.pii import (
     MASK,
     PiiFields,
+    conflict_aad,
     digester,
     is_sealed_text,
     log_access,
@@ -40,11 +41,6 @@ from db.models import FieldConflict, HubRecord, Integration, IntegrationRun, utc
 PLACE = "Review queue"
 # the domain of a conflict no flow's run brought (written by hand or by an older version)
 DEFAULT_DOMAIN = "Marketing"
-
-
-def conflict_aad(entity: str, key: str, field: str) -> str:
-    """The associated data a sealed conflict value is bound to."""
-    return f"conflict:{entity}:{key}:{field}"
 
 
 @dataclass(frozen=True)

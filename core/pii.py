@@ -121,7 +121,14 @@ class PiiFields:
     email_fields: tuple[str, ...] = ()
 
     def domain_of(self, name: str) -> str | None:
-        return self.domains.get(name.casefold())
+        """The domain of a hub field that is or holds personal data: ``merge_fields`` holds
+        the PII field ``merge_fields.FNAME`` (dotted destinations build nested values)."""
+        folded = name.casefold()
+        found = self.domains.get(folded)
+        if found is None and self.domains:
+            prefix = folded + "."
+            found = next((d for n, d in self.domains.items() if n.startswith(prefix)), None)
+        return found
 
     def email_of(self, values: Mapping[str, Any]) -> str | None:
         """The first e-mail the record holds: dictionary e-mail fields first, then any
@@ -179,6 +186,11 @@ def open_values(
     if not ciphertext or nonce is None:
         return {}
     return json.loads(vault.open(Sealed(nonce, ciphertext, key_id), hub_aad(entity, key)))
+
+
+def conflict_aad(entity: str, key: str, field: str) -> str:
+    """What a sealed value of a conflict in the review queue is bound to."""
+    return f"conflict:{entity}:{key}:{field}"
 
 
 def seal_text(vault: Vault, aad: str, text: str) -> str:

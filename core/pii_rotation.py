@@ -11,8 +11,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, or_, select
 
-from core.conflicts import conflict_aad
-from core.pii import hub_aad, is_sealed_text, open_text, seal_text
+from core.pii import conflict_aad, hub_aad, is_sealed_text, open_text, seal_text
 from core.vault import Sealed, Vault
 from db.governance import PrivacyRequest, WorkspaceKey
 from db.models import FieldConflict, HubRecord

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from core import audit
-from core.pii import MASK, PiiFields, open_values, seal_text, seal_values
+from core.pii import MASK, PiiFields, conflict_aad, open_values, seal_text, seal_values
 from core.vault import PageSealer, Vault
 from db.models import FieldConflict, HubRecord, utcnow
 
@@ -50,7 +50,7 @@ class PiiGuard:
     digest: Callable[[Any], str | None]
 
     def conflict_value(self, entity: str, key: str, name: str, text: str) -> str:
-        return seal_text(self.vault, f"conflict:{entity}:{key}:{name}", text)
+        return seal_text(self.vault, conflict_aad(entity, key, name), text)
 
 
 @dataclass
