@@ -86,7 +86,8 @@ def show_preview(data, mappings) -> None:  # noqa: ANN001
     counts = {c: sum(r.change == c for r in rows) for c in ("new", "changed", "unchanged")}
     st.caption(
         f"First {len(rows)} records: {counts['new']} new, {counts['changed']} changed, "
-        f"{counts['unchanged']} unchanged in the hub."
+        f"{counts['unchanged']} unchanged in the hub. Personal data is masked unless you "
+        "may see it in its domain; an unmasked preview is written to the access log."
     )
     st.dataframe(
         pd.DataFrame(
