@@ -27,6 +27,7 @@ from sqlmodel import select
 from core.accounts import create_user
 from core.alert_channels import ChannelInput, save_channel
 from core.alerts import acknowledge, create_silence, end_silence, update_level
+from core.conflicts import resolve_conflict
 from core.connectors.catalog import Catalog, parse_template
 from core.connectors.registry import (
     create_connector,
@@ -34,6 +35,7 @@ from core.connectors.registry import (
     record_test_result,
     update_connector,
 )
+from core.consent import set_flow_consent
 from core.dictionary import DictionaryEdit, revert_change, save_edit
 from core.dictionary_csv import import_csv, preview_import
 from core.domain_roles import set_domain_role
@@ -47,6 +49,7 @@ from core.integrations import (
     update_integration,
 )
 from core.permissions import DOMAINS, MINIMUM_ROLE, Action, Actor, Role
+from core.retention import PolicyInput, delete_policy, set_policy
 from core.runs import request_cancel, request_run
 from core.settings import load_settings
 from core.systems import SystemInput, create_system, delete_system, update_system
@@ -54,7 +57,7 @@ from core.vendor_scoring import create_evaluation
 from core.wall_screen import create_display_link, list_display_links, revoke_display_link
 from core.workspace import Workspace, open_workspace, transaction
 from db.dictionary import DictionaryField, DictionaryFieldVersion
-from db.models import Connector, Integration, IntegrationRun, System
+from db.models import Connector, FieldConflict, Integration, IntegrationRun, System
 from db.monitoring import Alert, HealthCheck, Silence
 from tests.conftest import ADMIN, ADMIN_PASSWORD
 from tests.core.conftest import TOKEN_API_YAML, token_input
@@ -221,6 +224,21 @@ def display_link(ws: Workspace, _domain: str) -> int:
     return next(link["id"] for link in list_display_links(ws, ADMIN) if link["name"] == name)
 
 
+def policy_in(ws: Workspace, domain: str) -> int:
+    return set_policy(ws, ADMIN, PolicyInput(domain, "run_history", next(_numbers) % 900 + 30)).id
+
+
+def conflict_in(ws: Workspace, domain: str) -> int:
+    """An open review-queue conflict met by a run of a flow of ``domain``."""
+    run_id = queued_run_in(ws, domain)
+    with transaction(ws) as session:
+        conflict = FieldConflict(entity="contact", external_key=unique("key"), field="stage",
+                                 current_value="lead", incoming_value="customer", run_id=run_id)  # fmt: skip
+        session.add(conflict)
+        session.flush()
+        return conflict.id
+
+
 def nothing(_ws: Workspace, _domain: str) -> None:
     return None
 
@@ -318,6 +336,19 @@ WRITES: list[Write] = [
           lambda ws, a, f: set_enabled(ws, a, f[0], True), ("integrations",)),
     Write("delete_flow", Action.MANAGE_INTEGRATIONS, registered_flow,
           lambda ws, a, f: delete_integration(ws, a, f[0]), ("integrations", "field_mappings")),
+    Write("set_flow_consent", Action.MANAGE_INTEGRATIONS, flow_in,
+          lambda ws, a, i: set_flow_consent(
+              ws, a, i, {"email_marketing": {"field": "status", "granted": ["subscribed"]}},
+              "email_marketing"),
+          ("integrations",)),
+    Write("resolve_conflict", Action.RESOLVE_CONFLICTS, conflict_in,
+          lambda ws, a, i: resolve_conflict(ws, a, i, take_incoming=False),
+          ("field_conflicts", "hub_records")),
+    Write("set_retention_policy", Action.MANAGE_RETENTION,
+          lambda ws, d: PolicyInput(d, "call_metrics", next(_numbers) % 900 + 30),
+          lambda ws, a, form: set_policy(ws, a, form), ("retention_policies",)),
+    Write("delete_retention_policy", Action.MANAGE_RETENTION, policy_in,
+          lambda ws, a, i: delete_policy(ws, a, i), ("retention_policies",)),
     # workspace-wide
     Write("create_user", Action.MANAGE_USERS, nothing,
           lambda ws, a, _: create_user(ws, a, username=unique("u").replace(" ", ""),
