@@ -29,7 +29,7 @@ from core.connectors.registry import load_connection
 from core.connectors.writer import StreamWriter
 from core.errors import SwitchboardError
 from core.gateway import CallContext, Gateway
-from core.pii import email_digest, open_text, pii_fields_for, seal_text
+from core.pii import digester, open_text, pii_fields_for, seal_text
 from core.sync.gate import PURPOSES, GateOutcome, RecordGate, consent_sources
 from core.sync.hub import IncomingRecord, PiiGuard, upsert_records
 from core.sync.mapping import apply_mapping, get_path
@@ -162,7 +162,7 @@ def _sorted_for_flows(
             source = system.name if system else "webhook"
             specs = field_specs_for(session, flow.destination_system_id)
             pii = pii_fields_for(session, flow.destination_system_id)
-            guard = PiiGuard(ws.vault, pii, lambda email: email_digest(ws, email))
+            guard = PiiGuard(ws.vault, pii, digester(ws))
             gate = RecordGate(
                 guard,
                 sources=consent_sources(flow.consent_json),
@@ -176,9 +176,7 @@ def _sorted_for_flows(
                     problems.append(f"record {index + 1} is not a JSON object")
                     continue
                 fields = apply_mapping(record, mappings)
-                key = str(
-                    get_path(record, "id") or get_path(record, "email") or f"{event.id}-{index}"
-                )
+                key = _record_key(record, guard) or f"{event.id}-{index}"
                 trouble = record_problems(fields, specs)
                 if trouble:
                     problems.append(f"{key}: {'; '.join(trouble)}")
@@ -187,6 +185,16 @@ def _sorted_for_flows(
             outcome = gate.sort(session, pairs)
             pages.append(_FlowPage(flow, webhook_entity(flow), source, guard, gate, outcome))
     return pages
+
+
+def _record_key(record: dict, guard: PiiGuard) -> str | None:
+    """A form record's key in the hub: its own id, else the person — by the digest of their
+    e-mail, so the e-mail never stands in the clear as a key."""
+    own = get_path(record, "id")
+    if own:
+        return str(own)
+    digest = guard.digest(get_path(record, "email"))
+    return f"person:{digest}" if digest else None
 
 
 def _left_out(page: _FlowPage) -> list[str]:

@@ -238,10 +238,18 @@ def run_flow(
 
 
 def hub(ws: Workspace, entity: str) -> dict[str, dict]:
-    """The hub's records of an entity: external key → fields."""
+    """The hub's records of an entity: external key → fields (a form's person, keyed in the
+    hub by the digest of their e-mail, is shown here by the e-mail)."""
     with read_session(ws.engine) as session:
         rows = session.exec(select(HubRecord).where(HubRecord.entity == entity)).all()
-    return {r.external_key: json.loads(r.fields_json) for r in rows}
+    records = {}
+    for row in rows:
+        fields = json.loads(row.fields_json)
+        key = row.external_key
+        if key.startswith("person:"):
+            key = fields.get("email", key)
+        records[key] = fields
+    return records
 
 
 def hub_count(ws: Workspace, entity: str) -> int:

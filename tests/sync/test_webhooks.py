@@ -15,7 +15,7 @@ from core.webhooks import deliver_pending, receive, sign
 from core.workspace import Workspace, transaction
 from db.engine import read_session
 from db.governance import Consent, Suppression
-from db.models import Integration, WebhookEvent
+from db.models import HubRecord, Integration, WebhookEvent
 from tests.conftest import ADMIN
 from tests.sync.conftest import Stack, build_stack, hub
 
@@ -192,3 +192,14 @@ def test_a_form_records_the_consent_it_carries_and_a_required_purpose_holds(
         email_digest(stack.ws, "yes@example.com"): True,
         email_digest(stack.ws, "off@example.com"): False,
     }
+
+
+def test_a_form_without_an_id_is_keyed_by_the_persons_digest_not_their_email(
+    stack: Stack,
+) -> None:
+    post(stack, {"email": "Keyed@Example.com", "first_name": "Kay"})
+    deliver_pending(stack.ws)
+    with read_session(stack.ws.engine) as session:
+        [row] = session.exec(select(HubRecord).where(HubRecord.entity == "form_data")).all()
+    assert row.external_key == f"person:{email_digest(stack.ws, 'keyed@example.com')}"
+    assert "keyed" not in row.external_key.lower()
