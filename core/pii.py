@@ -193,6 +193,11 @@ def conflict_aad(entity: str, key: str, field: str) -> str:
     return f"conflict:{entity}:{key}:{field}"
 
 
+def webhook_aad(event_id: int) -> str:
+    """What a stored webhook body is sealed with: the body belongs to that event."""
+    return f"webhook_event:{event_id}"
+
+
 def seal_text(vault: Vault, aad: str, text: str) -> str:
     """One value sealed into a text column: ``sealed:<key id>:<nonce>:<ciphertext>``."""
     sealed = vault.seal(text, aad)

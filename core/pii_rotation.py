@@ -2,7 +2,7 @@
 alert-channel secret, re-sealed under the new key inside the rotation's transaction.
 
 That is the hub's sealed fields, the sealed values of conflicts on personal-data fields,
-the e-mails of privacy requests, and the workspace keys (the e-mail digest key). A key
+the stored bodies of webhook events, the e-mails of privacy requests, and the workspace keys (the e-mail digest key). A key
 rotated without them would leave these unreadable once the old key file is gone.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, or_, select
 
-from core.pii import conflict_aad, hub_aad, is_sealed_text, open_text, seal_text
+from core.pii import conflict_aad, hub_aad, is_sealed_text, open_text, seal_text, webhook_aad
 from core.vault import Sealed, Vault
 from db.governance import PrivacyRequest, WorkspaceKey
-from db.models import FieldConflict, HubRecord
+from db.models import FieldConflict, HubRecord, WebhookEvent
 
 # hub records re-sealed per statement: bounded memory however large the hub
 BATCH = 1000
@@ -25,6 +25,7 @@ def reseal_personal_data(session: Session, current: Vault, new: Vault) -> dict[s
     return {
         "hub record(s)": _hub_records(session, current, new),
         "conflict value(s)": _conflicts(session, current, new),
+        "webhook bod(y/ies)": _webhook_bodies(session, current, new),
         "privacy request e-mail(s)": _privacy_requests(session, current, new),
         "workspace key(s)": _workspace_keys(session, current, new),
     }
@@ -102,6 +103,17 @@ def _conflicts(session: Session, current: Vault, new: Vault) -> int:
                 count += 1
         session.add(row)
     return count
+
+
+def _webhook_bodies(session: Session, current: Vault, new: Vault) -> int:
+    rows = session.exec(
+        select(WebhookEvent).where(col(WebhookEvent.body).startswith("sealed:"))
+    ).all()
+    for row in rows:
+        aad = webhook_aad(row.id)
+        row.body = seal_text(new, aad, open_text(current, aad, row.body))
+        session.add(row)
+    return len(rows)
 
 
 def _privacy_requests(session: Session, current: Vault, new: Vault) -> int:

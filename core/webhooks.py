@@ -29,7 +29,7 @@ from core.connectors.registry import load_connection
 from core.connectors.writer import StreamWriter
 from core.errors import SwitchboardError
 from core.gateway import CallContext, Gateway
-from core.pii import digester, open_text, pii_fields_for, seal_text
+from core.pii import digester, open_text, pii_fields_for, seal_text, webhook_aad
 from core.sync.gate import PURPOSES, GateOutcome, RecordGate, consent_sources
 from core.sync.hub import IncomingRecord, PiiGuard, upsert_records
 from core.sync.mapping import apply_mapping, get_path
@@ -117,9 +117,7 @@ def webhook_entity(flow: Integration) -> str:
     return flow.data.strip().lower().replace(" ", "_") or "event"
 
 
-def event_aad(event_id: int) -> str:
-    """The associated data an event's body is sealed with: the body belongs to that event."""
-    return f"webhook_event:{event_id}"
+event_aad = webhook_aad
 
 
 @dataclass

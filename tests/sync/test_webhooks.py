@@ -4,13 +4,16 @@ one bad event cannot hold up."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from sqlmodel import select
 
+from core.connectors.secrets import rotate_secrets
 from core.consent import set_flow_consent
 from core.demo import WEBHOOK_SECRET
 from core.pii import email_digest
+from core.vault import load_vault
 from core.webhooks import deliver_pending, receive, sign
 from core.workspace import Workspace, transaction
 from db.engine import read_session
@@ -203,3 +206,15 @@ def test_a_form_without_an_id_is_keyed_by_the_persons_digest_not_their_email(
         [row] = session.exec(select(HubRecord).where(HubRecord.entity == "form_data")).all()
     assert row.external_key == f"person:{email_digest(stack.ws, 'keyed@example.com')}"
     assert "keyed" not in row.external_key.lower()
+
+
+def test_a_stored_body_is_resealed_by_a_key_rotation_and_still_delivered(stack: Stack) -> None:
+    post(stack, {"email": "rotated@example.com", "first_name": "Rita"})
+    [before] = events(stack.ws)
+    rotate_secrets(stack.ws, actor="admin")
+    [after] = events(stack.ws)
+    assert after.body.startswith("sealed:") and after.body != before.body
+    # a process started after the rotation knows only the new key
+    fresh = replace(stack.ws, vault=load_vault(stack.ws.settings))
+    assert deliver_pending(fresh) == 1
+    assert hub(stack.ws, "form_data")["rotated@example.com"]["firstname"] == "Rita"
