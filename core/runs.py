@@ -222,6 +222,9 @@ class RunView:
     records_read: int
     records_written: int
     records_rejected: int
+    # left out on purpose: people on the suppression list, people without the consent
+    skipped_suppressed: int
+    skipped_no_consent: int
     pages: int
     requests: int
     retries: int
@@ -252,6 +255,8 @@ def _view(run: IntegrationRun, names: dict[int, str]) -> RunView:
         records_read=run.records_read,
         records_written=run.records_written,
         records_rejected=run.records_rejected,
+        skipped_suppressed=run.skipped_suppressed,
+        skipped_no_consent=run.skipped_no_consent,
         pages=run.pages,
         requests=run.requests,
         retries=run.retries,

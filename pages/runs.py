@@ -40,6 +40,7 @@ st.dataframe(
                 "Read": r.records_read,
                 "Written": r.records_written,
                 "Rejected": r.records_rejected,
+                "Left out": r.skipped_suppressed + r.skipped_no_consent,
                 "Requests": r.requests,
                 "Retries": r.retries,
                 "429s": r.rate_limited,
@@ -67,11 +68,21 @@ if run.status == "failed":
     )
 elif run.error_message:
     st.info(run.error_message)
-cols = st.columns(4)
+cols = st.columns(6)
 cols[0].metric("Read", run.records_read)
 cols[1].metric("Written", run.records_written)
 cols[2].metric("Rejected", run.records_rejected)
-cols[3].metric("Pages", run.pages)
+cols[3].metric(
+    "Suppressed",
+    run.skipped_suppressed,
+    help="Left out: the person asked to be deleted (suppression list).",
+)
+cols[4].metric(
+    "No consent",
+    run.skipped_no_consent,
+    help="Left out: the flow requires a consent purpose the person has not given.",
+)
+cols[5].metric("Pages", run.pages)
 rejected = rejected_records(ws, me, run.id)
 if rejected:
     st.markdown("**Rejected records**")

@@ -6,7 +6,10 @@ from __future__ import annotations
 from core.accounts import create_user
 from core.domain_roles import load_actor, set_domain_role
 from core.errors import PermissionDenied
+from core.integrations import IntegrationInput, create_integration
 from core.systems import SystemInput, create_system, delete_system, list_systems
+from core.workspace import transaction
+from db.models import IntegrationRun
 from tests.conftest import ADMIN
 from tests.pages.conftest import PASSWORDS, people, sign_in, texts
 
@@ -46,3 +49,27 @@ def test_a_change_in_another_domain_is_refused_by_name(people):
     else:
         raise AssertionError("a Marketing editor deleted a Finance system")
     assert [s.name for s in list_systems(people, ADMIN)] == ["Billing"]
+
+
+def test_the_runs_page_shows_what_a_run_left_out_and_why(people):
+    crm = create_system(people, ADMIN, SystemInput("CRM", "crm")).id
+    mapp = create_system(people, ADMIN, SystemInput("MAP", "map")).id
+    flow = create_integration(
+        people, ADMIN, IntegrationInput("CRM → MAP", crm, mapp, "Contacts", "hourly", "api")
+    )
+    with transaction(people) as session:
+        session.add(
+            IntegrationRun(
+                integration_id=flow.id,
+                status="succeeded",
+                records_read=10,
+                records_written=6,
+                skipped_suppressed=1,
+                skipped_no_consent=3,
+            )
+        )
+    at = sign_in("viewer")
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Suppressed"], metrics["No consent"], metrics["Written"]) == ("1", "3", "6")
