@@ -19,6 +19,7 @@ from core.runs import request_run
 from core.sync.preview import preview_flow
 from core.systems import list_systems
 from pages.common import actor, domain_choices, flash, gateway, show_error, show_flash, workspace
+from pages.flow_consent import consent_section
 from pages.integration_form import flow_form
 
 ws, me = workspace(), actor()
@@ -156,6 +157,7 @@ with edit:
             st.rerun()
     except SwitchboardError as exc:
         show_error(exc)
+    consent_section(ws, me, chosen.id)
     with st.expander("Delete this flow"):
         sure = st.checkbox(
             f"Yes, delete {chosen.name}, its mapping and its run history", key="del_flow_sure"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.conflicts import list_conflicts
+from core.consent import flow_consent
 from core.demo import load_demo
 from core.integrations import list_integrations
 from core.runs import list_runs
@@ -120,3 +121,23 @@ def test_the_review_queue_resolves_a_conflict(demo):
     assert list_conflicts(demo, ADMIN) == []
     at = open_page("pages/review_queue.py", "viewer")
     assert "Nothing waits for review." in texts(at)
+
+
+def test_a_flows_consent_settings_are_edited_on_its_page(demo):
+    flow = next(f for f in list_integrations(demo, ADMIN) if f.name == "MAP → CRM activities")
+    at = open_page("pages/integrations.py")
+    at.selectbox(key="edit_pick").select(
+        next(o for o in at.selectbox(key="edit_pick").options if "MAP → CRM" in o)
+    ).run()
+    field = at.text_input(key=f"consent_{flow.id}_email_marketing_field")
+    assert field.value == "status"  # the demo's flow carries Mailchimp's member status
+    # a form's widgets count when it is submitted
+    at.text_input(key=f"consent_{flow.id}_ad_user_data_granted").input("granted")
+    press(at, "Save consent settings")
+    assert "Ad user data field" in errors(at)
+    assert "ad_user_data" not in flow_consent(demo, ADMIN, flow.id).carries
+    at.text_input(key=f"consent_{flow.id}_ad_user_data_granted").input("")
+    at.selectbox(key=f"consent_{flow.id}_required").select("email_marketing")
+    press(at, "Save consent settings")
+    assert not at.exception and not errors(at)
+    assert flow_consent(demo, ADMIN, flow.id).required_purpose == "email_marketing"
