@@ -40,6 +40,7 @@ from core.dictionary import DictionaryEdit, revert_change, save_edit
 from core.dictionary_csv import import_csv, preview_import
 from core.domain_roles import set_domain_role
 from core.errors import PermissionDenied
+from core.gateway import Gateway
 from core.health_checks import CheckInput, ensure_default_checks, run_check_now, update_check
 from core.integrations import (
     IntegrationInput,
@@ -49,6 +50,9 @@ from core.integrations import (
     update_integration,
 )
 from core.permissions import DOMAINS, MINIMUM_ROLE, Action, Actor, Role
+from core.pii import email_digest
+from core.privacy import create_request
+from core.privacy_delete import execute_request
 from core.retention import PolicyInput, delete_policy, set_policy
 from core.runs import request_cancel, request_run
 from core.settings import load_settings
@@ -57,7 +61,7 @@ from core.vendor_scoring import create_evaluation
 from core.wall_screen import create_display_link, list_display_links, revoke_display_link
 from core.workspace import Workspace, open_workspace, transaction
 from db.dictionary import DictionaryField, DictionaryFieldVersion
-from db.models import Connector, FieldConflict, Integration, IntegrationRun, System
+from db.models import Connector, FieldConflict, HubRecord, Integration, IntegrationRun, System
 from db.monitoring import Alert, HealthCheck, Silence
 from tests.conftest import ADMIN, ADMIN_PASSWORD
 from tests.core.conftest import TOKEN_API_YAML, token_input
@@ -239,6 +243,20 @@ def conflict_in(ws: Workspace, domain: str) -> int:
         return conflict.id
 
 
+def person_in_hub(ws: Workspace, _domain: str) -> str:
+    """An e-mail the hub holds a record of: someone who may ask to be deleted."""
+    email = f"person{next(_numbers)}@example.com"
+    digest = email_digest(ws, email)  # before the transaction: it may create the digest key
+    with transaction(ws) as session:
+        session.add(HubRecord(entity="contact", external_key=email.split("@")[0],
+                              email_digest=digest))  # fmt: skip
+    return email
+
+
+def privacy_request_for(ws: Workspace, domain: str) -> int:
+    return create_request(ws, ADMIN, person_in_hub(ws, domain), "gdpr").id
+
+
 def nothing(_ws: Workspace, _domain: str) -> None:
     return None
 
@@ -372,6 +390,12 @@ WRITES: list[Write] = [
           lambda ws, a, _: update_level(ws, a, "low", response_minutes=next(_numbers) % 600 + 1,
                                         channel_ids=[], escalate_to=""),
           ("alert_levels",), global_rule=True),
+    Write("create_privacy_request", Action.HANDLE_PRIVACY_REQUESTS, person_in_hub,
+          lambda ws, a, email: create_request(ws, a, email, "ccpa"),
+          ("privacy_requests",), global_rule=True),
+    Write("execute_privacy_request", Action.HANDLE_PRIVACY_REQUESTS, privacy_request_for,
+          lambda ws, a, i: execute_request(ws, a, i, Gateway()),
+          ("privacy_requests", "suppressions", "hub_records"), global_rule=True),
     Write("silence_every_flow", Action.HANDLE_ALERTS, nothing,
           lambda ws, a, _: create_silence(ws, a, integration_id=None, kind="maintenance",
                                           starts_at=_now(), ends_at=_now() + timedelta(hours=1),
