@@ -110,7 +110,7 @@ def reset_password(
         generated = new_password = secrets.token_urlsafe(12)
     with transaction(ws) as session:
         user = user_row(session, username)
-        user.password_hash = hash_password(new_password)
+        user.password_hash = hash_password(new_password, ws.settings.password_hash_rounds)
         user.failed_logins = 0
         user.locked_until = None
         user.updated_at = utcnow()

@@ -30,8 +30,8 @@ _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=12)).decode()
+def hash_password(password: str, rounds: int = 12) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=rounds)).decode()
 
 
 def password_matches(password: str, password_hash: str) -> bool:
@@ -147,7 +147,7 @@ def create_user(
             display_name=display_name.strip(),
             email=email.strip(),
             role=role,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, ws.settings.password_hash_rounds),
         )
         session.add(user)
         session.flush()
@@ -184,7 +184,7 @@ def ensure_first_admin(ws: Workspace) -> str | None:
             username="admin",
             display_name="Administrator",
             role=Role.ADMIN.value,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, ws.settings.password_hash_rounds),
         )
         session.add(user)
         session.flush()

@@ -47,6 +47,8 @@ class Settings:
     heartbeat_seconds: int
     webhook_host: str
     webhook_port: int
+    # bcrypt's cost factor for new password hashes (2^rounds iterations)
+    password_hash_rounds: int = 12
 
     @property
     def key_file(self) -> Path:
@@ -141,4 +143,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         heartbeat_seconds=_int_setting(env, "SWITCHBOARD_HEARTBEAT_SECONDS", 10, 1, 3600),
         webhook_host=env.get("SWITCHBOARD_WEBHOOK_HOST", "").strip() or "127.0.0.1",
         webhook_port=_int_setting(env, "SWITCHBOARD_WEBHOOK_PORT", 8787, 0, 65535),
+        password_hash_rounds=_int_setting(env, "SWITCHBOARD_PASSWORD_HASH_ROUNDS", 12, 4, 16),
     )

@@ -33,6 +33,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     directory = tmp_path / "data"
     monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(directory))
     monkeypatch.setenv("SWITCHBOARD_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    # bcrypt's lowest cost: the tests create and sign in hundreds of accounts
+    monkeypatch.setenv("SWITCHBOARD_PASSWORD_HASH_ROUNDS", "4")
     for name in _ENV_TO_CLEAR:
         monkeypatch.delenv(name, raising=False)
     yield directory
