@@ -10,7 +10,6 @@ that the vault itself seals, so every process shares it and a vault rotation re-
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import re
@@ -85,7 +84,7 @@ def email_digest(ws: Workspace, email: Any) -> str | None:
     text = normalise_email(email)
     if text is None:
         return None
-    return hmac.new(_digest_key(ws), text.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(_digest_key(ws), text.encode(), "sha256").hex()
 
 
 def digester(ws: Workspace) -> Callable[[Any], str | None]:
@@ -94,7 +93,7 @@ def digester(ws: Workspace) -> Callable[[Any], str | None]:
 
     @lru_cache(maxsize=8192)
     def digest(text: str) -> str:
-        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(key, text.encode(), "sha256").hex()
 
     def of(email: Any) -> str | None:
         text = normalise_email(email)
@@ -133,17 +132,23 @@ class PiiFields:
     def email_of(self, values: Mapping[str, Any]) -> str | None:
         """The first e-mail the record holds: dictionary e-mail fields first, then any
         field named like one (``email``, ``properties.email``, ``email_address``)."""
-        folded = {name.casefold(): value for name, value in values.items()}
-        for name in self.email_fields:
-            email = normalise_email(folded.get(name))
-            if email:
-                return email
+        if self.email_fields:
+            folded = {name.casefold(): value for name, value in values.items()}
+            for name in self.email_fields:
+                email = normalise_email(folded.get(name))
+                if email:
+                    return email
         for name, value in values.items():
-            if _EMAIL_NAME.search(name):
+            if _named_like_email(name):
                 email = normalise_email(value)
                 if email:
                     return email
         return None
+
+
+@lru_cache(maxsize=1024)
+def _named_like_email(name: str) -> bool:
+    return bool(_EMAIL_NAME.search(name))
 
 
 def pii_fields_for(session: Session, system_id: int | None) -> PiiFields:

@@ -109,6 +109,15 @@ def plan_flow(ws: Workspace, integration_id: int, catalog: Catalog | None = None
         specs = field_specs_for(session, flow.destination_system_id)
         pii = pii_fields_for(session, flow.destination_system_id)
     guard = PiiGuard(ws.vault, pii, digester(ws))
+    gate = RecordGate(
+        guard,
+        sources=consent_sources(flow.consent_json),
+        required_purpose=flow.required_purpose,
+        source_name=source_name,
+        integration_id=flow.id,
+    )
+    with read_session(ws.engine) as session:
+        gate.refresh(session)  # the whole suppression list, once per run
     if flow.source_connector_id is None:
         raise SwitchboardError(
             f"{flow.name} has no source connector.", fix="Edit the flow and pick one."
@@ -129,13 +138,7 @@ def plan_flow(ws: Workspace, integration_id: int, catalog: Catalog | None = None
         critical_fields=critical,
         field_specs=specs,
         guard=guard,
-        gate=RecordGate(
-            guard,
-            sources=consent_sources(flow.consent_json),
-            required_purpose=flow.required_purpose,
-            source_name=source_name,
-            integration_id=flow.id,
-        ),
+        gate=gate,
     )
 
 
@@ -283,13 +286,18 @@ class SyncRun:
 
     def _commit_page(self, plan: FlowPlan, page) -> None:  # noqa: ANN001  (a reader Page)
         pairs, rejected = self._incoming(plan, page.records)
-        with read_session(self.ws.engine) as session:
-            gated = plan.gate.sort(session, pairs)
+        if plan.gate.needs_store:
+            with read_session(self.ws.engine) as session:
+                gated = plan.gate.sort(session, pairs)
+        else:
+            gated = plan.gate.sort(None, pairs)
         accepted = gated.passed
         rejected += self._push(plan, accepted)
         with transaction(self.ws) as session:
             if not renew_lease(session, plan.flow.id, self.worker_id):
                 raise RunAborted("queued", "Another worker took this flow over.")
+            plan.gate.drop_late(session, gated)
+            accepted = gated.passed
             written = upsert_records(
                 session,
                 entity=plan.stream.entity,

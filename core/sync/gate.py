@@ -1,7 +1,9 @@
 """Which records of a page may pass on to the hub and the destination.
 
 A person on the suppression list (they asked to be deleted) never comes back, whatever
-flow brings them. A flow that requires a consent purpose lets through only people who
+flow brings them. The gate reads the list once per run and then only what was added since
+(``refresh``); the page's write transaction refreshes it once more (``drop_late``), so a
+deletion executed while a run is under way holds for the hub from the next commit on. A flow that requires a consent purpose lets through only people who
 gave it: consent this very record carries, else the newest consent on file. Consent a flow
 carries (a source field per purpose) is recorded on the way, in the page's transaction.
 """
@@ -9,8 +11,7 @@ carries (a source field per purpose) is recorded on the way, in the page's trans
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
@@ -90,20 +91,51 @@ class RecordGate:
         self.required = required_purpose
         self.source_name = source_name
         self.integration_id = integration_id
+        self._suppressed: set[str] = set()
+        self._seen_id = 0
 
-    def sort(self, session: Session, page: list[tuple[dict, IncomingRecord]]) -> GateOutcome:
-        """Split a page into what passes and what is left out (read-only)."""
+    @property
+    def needs_store(self) -> bool:
+        """Whether sorting a page reads the store (consent on file for a required purpose)."""
+        return bool(self.required)
+
+    def refresh(self, session: Session) -> set[str]:
+        """Read the suppression list's entries added since the last read; returns them."""
+        rows = session.exec(
+            select(Suppression.id, Suppression.email_digest).where(Suppression.id > self._seen_id)
+        ).all()
+        added = {digest for _, digest in rows}
+        if rows:
+            self._seen_id = max(row_id for row_id, _ in rows)
+            self._suppressed |= added
+        return added
+
+    def drop_late(self, session: Session, outcome: GateOutcome) -> None:
+        """In the page's write transaction: leave out people suppressed meanwhile."""
+        late = self.refresh(session)
+        if not late:
+            return
+        kept = [r for r in outcome.passed if r.digest not in late]
+        outcome.suppressed += len(outcome.passed) - len(kept)
+        outcome.passed = kept
+
+    def sort(self, session: Session | None, page: list[tuple[dict, IncomingRecord]]) -> GateOutcome:
+        """Split a page into what passes and what is left out (read-only). ``session`` is
+        needed only when ``needs_store``; given, the suppression list is refreshed too."""
         outcome = GateOutcome()
-        digests = [self.guard.digest(self.guard.fields.email_of(r.fields)) for _, r in page]
+        digest_of, email_of = self.guard.digest, self.guard.fields.email_of
+        digests = [digest_of(email_of(r.fields)) for _, r in page]
         known = {d for d in digests if d}
-        suppressed = _suppressed(session, known)
+        if session is not None:
+            self.refresh(session)
+        suppressed = self._suppressed
         for (raw, _), digest in zip(page, digests, strict=True):
             if digest:
                 for source in self.sources:
                     said = source.says(raw)
                     if said is not None:
                         outcome.consents[(digest, source.purpose)] = said
-        on_file = self._on_file(session, known, outcome.consents)
+        on_file = self._on_file(session, known, outcome.consents) if session else {}
         for (_, record), digest in zip(page, digests, strict=True):
             if digest in suppressed:
                 outcome.suppressed += 1
@@ -112,7 +144,8 @@ class RecordGate:
             ):
                 outcome.no_consent += 1
             else:
-                outcome.passed.append(replace(record, digest=digest) if digest else record)
+                record.digest = digest or record.digest
+                outcome.passed.append(record)
         return outcome
 
     def _on_file(
@@ -158,12 +191,3 @@ class RecordGate:
             ),
             rows,
         )
-
-
-def _suppressed(session: Session, digests: Iterable[str]) -> set[str]:
-    digests = list(digests)
-    if not digests:
-        return set()
-    return set(
-        session.exec(select(Suppression.email_digest).where(Suppression.email_digest.in_(digests)))
-    )

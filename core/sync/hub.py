@@ -29,7 +29,7 @@ from core.vault import PageSealer, Vault
 from db.models import FieldConflict, HubRecord, utcnow
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class IncomingRecord:
     """One mapped record from a source, with the source's modification time."""
 
@@ -259,6 +259,7 @@ def _existing(
             )
         found[row.external_key] = {
             "id": row.id,
+            "sealed": bool(row.pii_ciphertext),
             "values": values,
             "provenance": json.loads(row.provenance_json),
             "changed": False,
@@ -275,6 +276,11 @@ def _stored(
     if guard is None:
         plain = json.dumps(values, default=str, sort_keys=True)
         return plain, json.dumps(provenance), None, None, "", None
+    digest = row.get("digest") or guard.digest(guard.fields.email_of(values))
+    if not guard.fields.domains and not row.get("sealed"):
+        # nothing personal to seal (the usual case for a flow whose fields are not PII)
+        plain = json.dumps(values, default=str, sort_keys=True)
+        return plain, json.dumps(provenance), None, None, "", digest
     personal = {}
     for name in values:
         held = provenance.setdefault(name, {})
@@ -284,7 +290,6 @@ def _stored(
             personal[name] = values[name]
     plain = {name: v for name, v in values.items() if name not in personal}
     sealed = seal_values(sealer or guard.vault, entity, key, personal) if personal else None
-    digest = row.get("digest") or guard.digest(guard.fields.email_of(values))
     return (
         json.dumps(plain, default=str, sort_keys=True),
         json.dumps(provenance),

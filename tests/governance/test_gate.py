@@ -1,0 +1,54 @@
+"""The gate between a page and the hub: the suppression list is read once per run, and a
+person suppressed while the run is under way is still left out at the page's commit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from core.pii import PiiFields, digester, email_digest
+from core.sync.gate import RecordGate
+from core.sync.hub import IncomingRecord, PiiGuard
+from core.workspace import transaction
+from db.engine import read_session
+from db.governance import Suppression
+
+
+def page(*emails: str) -> list[tuple[dict, IncomingRecord]]:
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+    return [({"email": e}, IncomingRecord(e.split("@")[0], {"email": e}, when)) for e in emails]
+
+
+def gate_for(ws) -> RecordGate:  # noqa: ANN001
+    guard = PiiGuard(ws.vault, PiiFields(), digester(ws))
+    return RecordGate(
+        guard, sources=[], required_purpose="", source_name="CRM", integration_id=None
+    )
+
+
+def suppress(ws, email: str) -> None:  # noqa: ANN001
+    digest = email_digest(ws, email)
+    with transaction(ws) as session:
+        session.add(Suppression(email_digest=digest))
+
+
+def test_a_person_suppressed_before_the_run_is_left_out(ws):
+    suppress(ws, "gone@example.com")
+    gate = gate_for(ws)
+    with read_session(ws.engine) as session:
+        gate.refresh(session)
+    outcome = gate.sort(None, page("gone@example.com", "stays@example.com"))
+    assert [r.key for r in outcome.passed] == ["stays"] and outcome.suppressed == 1
+
+
+def test_a_person_suppressed_mid_run_is_dropped_at_the_commit(ws):
+    gate = gate_for(ws)
+    with read_session(ws.engine) as session:
+        gate.refresh(session)
+    outcome = gate.sort(None, page("late@example.com", "stays@example.com"))
+    assert len(outcome.passed) == 2
+    suppress(ws, "LATE@example.com")  # a deletion request executed meanwhile
+    with transaction(ws) as session:
+        gate.drop_late(session, outcome)
+    assert [r.key for r in outcome.passed] == ["stays"] and outcome.suppressed == 1
+    # and the next page knows without asking again
+    assert gate.sort(None, page("late@example.com")).suppressed == 1
