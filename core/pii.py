@@ -91,13 +91,9 @@ def digester(ws: Workspace) -> Callable[[Any], str | None]:
     """``email_digest`` with the key read once, for many records in a row."""
     key = _digest_key(ws)
 
-    @lru_cache(maxsize=8192)
-    def digest(text: str) -> str:
-        return hmac.digest(key, text.encode(), "sha256").hex()
-
     def of(email: Any) -> str | None:
         text = normalise_email(email)
-        return None if text is None else digest(text)
+        return None if text is None else hmac.digest(key, text.encode(), "sha256").hex()
 
     return of
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from core.sync.hub import IncomingRecord, PiiGuard
 from core.sync.mapping import get_path
-from db.governance import Consent, Suppression
+from db.governance import Consent
 from db.models import utcnow
 
 PURPOSES = {
@@ -74,6 +75,9 @@ class GateOutcome:
     consents: dict[tuple[str, str], bool] = field(default_factory=dict)
 
 
+_SINCE = text("SELECT id, email_digest FROM suppressions WHERE id > :seen")
+
+
 class RecordGate:
     """Suppression and consent for one flow's run."""
 
@@ -101,9 +105,8 @@ class RecordGate:
 
     def refresh(self, session: Session) -> set[str]:
         """Read the suppression list's entries added since the last read; returns them."""
-        rows = session.exec(
-            select(Suppression.id, Suppression.email_digest).where(Suppression.id > self._seen_id)
-        ).all()
+        # a fixed statement run once per page: plain SQL keeps it cheap
+        rows = session.execute(_SINCE, {"seen": self._seen_id}).all()
         added = {digest for _, digest in rows}
         if rows:
             self._seen_id = max(row_id for row_id, _ in rows)
