@@ -3,14 +3,15 @@ PII permission of its domain, and every unmasked view written to the access log.
 
 A data-dictionary field marked PII is kept in the hub sealed (AES-256-GCM, like connector
 secrets), all of a record's PII fields together, with the record's identity as associated
-data. A person is found by the HMAC-SHA256 of their normalised e-mail under a workspace key
-that the vault itself seals, so every process shares it and a vault rotation re-seals it.
+data. A person is found by the keyed BLAKE2b digest (a MAC) of their normalised e-mail,
+under a workspace key that the vault itself seals, so every process shares it and a vault
+rotation re-seals it.
 """
 
 from __future__ import annotations
 
 import base64
-import hmac
+import hashlib
 import json
 import re
 import secrets
@@ -84,7 +85,7 @@ def email_digest(ws: Workspace, email: Any) -> str | None:
     text = normalise_email(email)
     if text is None:
         return None
-    return hmac.digest(_digest_key(ws), text.encode(), "sha256").hex()
+    return hashlib.blake2b(text.encode(), key=_digest_key(ws), digest_size=32).hexdigest()
 
 
 def digester(ws: Workspace) -> Callable[[Any], str | None]:
@@ -93,7 +94,11 @@ def digester(ws: Workspace) -> Callable[[Any], str | None]:
 
     def of(email: Any) -> str | None:
         text = normalise_email(email)
-        return None if text is None else hmac.digest(key, text.encode(), "sha256").hex()
+        return (
+            None
+            if text is None
+            else hashlib.blake2b(text.encode(), key=key, digest_size=32).hexdigest()
+        )
 
     return of
 

@@ -100,6 +100,8 @@ def upsert_records(
         return result
     existing = _existing(session, entity, list({r.key for r in records}), guard)
     sealer = guard.vault.sealer() if guard is not None and guard.fields.domains else None
+    # field name → PII domain (or None), worked out once per page
+    domains: dict[str, str | None] = {}
     fresh: dict[str, dict[str, Any]] = {}
     now = utcnow()
     for record in records:
@@ -184,7 +186,7 @@ def upsert_records(
         _insert_rows(
             session,
             [
-                (entity, key, *_stored(entity, key, row, guard, sealer), run_id)
+                (entity, key, *_stored(entity, key, row, guard, sealer, domains), run_id)
                 for key, row in fresh.items()
             ],
             now,
@@ -192,7 +194,7 @@ def upsert_records(
     if existing:
         rows = []
         for key, row in existing.items():
-            stored = _stored(entity, key, row, guard, sealer)
+            stored = _stored(entity, key, row, guard, sealer, domains)
             plain, provenance, nonce, ciphertext, key_id, digest = stored
             rows.append(
                 {
@@ -268,7 +270,12 @@ def _existing(
 
 
 def _stored(
-    entity: str, key: str, row: dict[str, Any], guard: PiiGuard | None, sealer: PageSealer | None
+    entity: str,
+    key: str,
+    row: dict[str, Any],
+    guard: PiiGuard | None,
+    sealer: PageSealer | None,
+    domains: dict[str, str | None],
 ) -> tuple:
     """A record as it is stored: plain fields, provenance, the sealed PII fields and the
     e-mail digest."""
@@ -284,7 +291,9 @@ def _stored(
     personal = {}
     for name in values:
         held = provenance.setdefault(name, {})
-        domain = held.get("pii") or guard.fields.domain_of(name)
+        if name not in domains:
+            domains[name] = guard.fields.domain_of(name)
+        domain = held.get("pii") or domains[name]
         if domain:
             held["pii"] = domain
             personal[name] = values[name]
