@@ -45,6 +45,15 @@ _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 USER_AGENT = "Switchboard/0.1 (+marketing data integrations)"
 
 
+# a path segment of 32 hex digits is a person's hash (Mailchimp's subscriber_hash is the MD5
+# of their e-mail): the call log keeps the call, not who it was about
+_PERSON_HASH = re.compile(r"/[0-9a-f]{32}(?=/|$)")
+
+
+def _without_person(path: str) -> str:
+    return _PERSON_HASH.sub("/{hash}", path)
+
+
 class Fate(StrEnum):
     """What becomes of a response."""
 
@@ -343,7 +352,7 @@ class Gateway:
                 run_id=context.run_id if context else None,
                 method=request.method,
                 host=request.url.host,
-                path=request.url.path[:500],
+                path=_without_person(request.url.path)[:500],
                 status=status,
                 latency_ms=latency_ms,
                 attempt=attempt,

@@ -103,6 +103,23 @@ def digester(ws: Workspace) -> Callable[[Any], str | None]:
     return of
 
 
+_EMAIL_IN_TEXT = re.compile(r"[^@\s\"'<>(),;:]+@[^@\s\"'<>(),;:]+\.[A-Za-z]{2,}")
+
+
+def scrub(text: str) -> str:
+    """``text`` with every e-mail in it cut to its hint: for reasons and errors that are
+    stored (a vendor's refusal may quote the address)."""
+    return _EMAIL_IN_TEXT.sub(lambda m: email_hint(m.group(0)), text)
+
+
+def record_label(key: str, digest: Any) -> str:
+    """How a refused record is named in the store: its key, unless the key is an e-mail
+    (records matched on e-mail), then the person's digest."""
+    if normalise_email(key) is None:
+        return key
+    return f"person:{digest(key)}"
+
+
 def email_hint(email: str) -> str:
     """Enough of an e-mail to tell requests apart in a list: ``j•••@example.com``."""
     local, _, host = email.strip().partition("@")

@@ -230,7 +230,11 @@ def create_request(
             requested_by=actor.username,
             found_json=json.dumps(
                 [
-                    {"entity": r.entity, "key": r.key, "systems": list(r.systems)}
+                    {
+                        "entity": r.entity,
+                        "key": mask_value(r.key) if "@" in r.key else r.key,
+                        "systems": list(r.systems),
+                    }
                     for r in found.records
                 ]
             ),

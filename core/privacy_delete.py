@@ -169,6 +169,8 @@ def send_deletion(
         return "not_found", f"the vendor does not hold this person ({refusal_reason(exc)})"
     except SwitchboardError as exc:
         return "failed", str(exc)
+    except Exception as exc:  # one system's surprise must not lose the others' results
+        return "failed", f"Switchboard could not send it ({type(exc).__name__}); retry later."
     if result.written:
         return "ok", "deleted"
     reason = result.rejected[0][1] if result.rejected else "the vendor did not confirm"

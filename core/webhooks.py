@@ -29,7 +29,7 @@ from core.connectors.registry import load_connection
 from core.connectors.writer import StreamWriter
 from core.errors import SwitchboardError
 from core.gateway import CallContext, Gateway
-from core.pii import digester, open_text, pii_fields_for, seal_text, webhook_aad
+from core.pii import digester, open_text, pii_fields_for, scrub, seal_text, webhook_aad
 from core.sync.gate import PURPOSES, GateOutcome, RecordGate, consent_sources
 from core.sync.hub import IncomingRecord, PiiGuard, upsert_records
 from core.sync.mapping import apply_mapping, get_path
@@ -243,7 +243,7 @@ def _deliver(ws: Workspace, event: WebhookEvent) -> list[tuple[Integration, list
             row.status = "left_out"
         else:
             row.status = "delivered"
-        row.error = "\n".join(problems + notes)[:2000]
+        row.error = scrub("\n".join(problems + notes))[:2000]
         row.delivered_at = now
         row.delay_ms = (now - row.received_at).total_seconds() * 1000
         session.add(row)
@@ -275,7 +275,7 @@ def _push(
     if notes:
         with transaction(ws) as session:
             row = session.get(WebhookEvent, event_id)
-            row.error = "\n".join(filter(None, [row.error, *notes]))[:2000]
+            row.error = scrub("\n".join(filter(None, [row.error, *notes])))[:2000]
             session.add(row)
 
 

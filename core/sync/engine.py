@@ -26,7 +26,7 @@ from core.connectors.template import Stream
 from core.connectors.writer import StreamWriter
 from core.errors import SwitchboardError
 from core.gateway import CallContext, Gateway
-from core.pii import digester, pii_fields_for
+from core.pii import digester, pii_fields_for, record_label, scrub
 from core.runs import release_lease, renew_lease
 from core.sync.gate import RecordGate, consent_sources
 from core.sync.hub import IncomingRecord, PiiGuard, hub_keys, remove_unseen, upsert_records
@@ -291,6 +291,9 @@ class SyncRun:
                 gated = plan.gate.sort(session, pairs)
         else:
             gated = plan.gate.sort(None, pairs)
+        with read_session(self.ws.engine) as session:
+            # a deletion executed meanwhile holds for the destination too
+            plan.gate.drop_late(session, gated)
         accepted = gated.passed
         rejected += self._push(plan, accepted)
         with transaction(self.ws) as session:
@@ -313,7 +316,11 @@ class SyncRun:
             for key, stage, reason in rejected:
                 session.add(
                     RejectedRecord(
-                        run_id=self.run_id, record_key=key[:200], stage=stage, reason=reason
+                        run_id=self.run_id,
+                        record_key=record_label(key, plan.guard.digest)[:200],
+                        stage=stage,
+                        # a vendor's refusal may quote the address; ours never do
+                        reason=scrub(reason) if stage == "write" else reason,
                     )
                 )
             run = session.get(IntegrationRun, self.run_id)

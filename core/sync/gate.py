@@ -121,6 +121,8 @@ class RecordGate:
         kept = [r for r in outcome.passed if r.digest not in late]
         outcome.suppressed += len(outcome.passed) - len(kept)
         outcome.passed = kept
+        for digest, purpose in [k for k in outcome.consents if k[0] in late]:
+            del outcome.consents[(digest, purpose)]
 
     def sort(self, session: Session | None, page: list[tuple[dict, IncomingRecord]]) -> GateOutcome:
         """Split a page into what passes and what is left out (read-only). ``session`` is
@@ -133,7 +135,7 @@ class RecordGate:
             self.refresh(session)
         suppressed = self._suppressed
         for (raw, _), digest in zip(page, digests, strict=True):
-            if digest:
+            if digest and digest not in self._suppressed:
                 for source in self.sources:
                     said = source.says(raw)
                     if said is not None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, select
 
 from core import audit
@@ -220,7 +220,8 @@ def upsert_records(
                 pii_ciphertext=bindparam("new_ciphertext"),
                 pii_key_id=bindparam("new_key_id"),
                 email_digest=bindparam("new_digest"),
-                last_run_id=bindparam("new_run"),
+                # a write from no run (a web form) keeps the run that owns the record
+                last_run_id=func.coalesce(bindparam("new_run"), table.c.last_run_id),
                 updated_at=bindparam("new_updated"),
             ),
             rows,

@@ -52,3 +52,37 @@ def test_a_person_suppressed_mid_run_is_dropped_at_the_commit(ws):
     assert [r.key for r in outcome.passed] == ["stays"] and outcome.suppressed == 1
     # and the next page knows without asking again
     assert gate.sort(None, page("late@example.com")).suppressed == 1
+
+
+def test_consent_of_a_suppressed_person_is_not_recorded_again(ws):
+    from core.sync.gate import ConsentSource
+
+    suppress(ws, "gone@example.com")
+    guard = PiiGuard(ws.vault, PiiFields(), digester(ws))
+    gate = RecordGate(
+        guard,
+        sources=[ConsentSource("email_marketing", "status")],
+        required_purpose="",
+        source_name="MAP",
+        integration_id=None,
+    )
+    with read_session(ws.engine) as session:
+        gate.refresh(session)
+    records = [({"email": e, "status": "subscribed"}, r) for (_, r), e in
+               zip(page("gone@example.com", "stays@example.com"),
+                   ("gone@example.com", "stays@example.com"), strict=True)]  # fmt: skip
+    outcome = gate.sort(None, records)
+    assert set(outcome.consents) == {(email_digest(ws, "stays@example.com"), "email_marketing")}
+
+
+def test_what_is_stored_about_a_refusal_or_a_call_names_no_one(ws):
+    from core.gateway import _without_person
+    from core.pii import record_label, scrub
+
+    digest = digester(ws)
+    assert record_label("ann@example.com", digest) == f"person:{digest('ann@example.com')}"
+    assert record_label("12345", digest) == "12345"
+    said = 'Member "Ann@Example.com" was permanently deleted'
+    assert scrub(said) == 'Member "A•••@Example.com" was permanently deleted'
+    path = "/mailchimp/3.0/lists/a1b2c3d4e5/members/81473217063ecf00abd9a3b7a8e13e28"
+    assert _without_person(path) == "/mailchimp/3.0/lists/a1b2c3d4e5/members/{hash}"

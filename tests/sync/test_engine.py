@@ -13,6 +13,7 @@ from core.connectors.catalog import Catalog, default_catalog
 from core.connectors.template import ConnectorTemplate
 from core.errors import Whose
 from core.gateway import CallRecord, Gateway
+from core.pii import email_digest
 from core.runs import (
     claim_next_run,
     get_run,
@@ -255,8 +256,11 @@ def test_contacts_pushed_to_mailchimp_and_a_refused_one_kept_with_its_reason(
     assert run.status == "succeeded", run.error_message
     assert run.records_rejected == 1
     [rejected] = rejected_records(stack.ws, ADMIN, run.id)
-    assert rejected["Record"] == forgotten and rejected["Stage"] == "write"
+    # a record matched on its e-mail is named by the person's digest, never the address
+    assert rejected["Record"] == f"person:{email_digest(stack.ws, forgotten)}"
+    assert rejected["Stage"] == "write"
     assert "permanently deleted" in rejected["Reason"]
+    assert forgotten not in rejected["Reason"]
 
     audience = sandbox.get(members, params={"count": "100"}, auth=auth).raise_for_status().json()
     pushed = {m["email_address"]: m["merge_fields"] for m in audience["members"]}
