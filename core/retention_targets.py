@@ -27,6 +27,7 @@ from db.governance import RetentionPolicy
 from db.models import (
     ApiCall,
     Connector,
+    FieldConflict,
     HubRecord,
     Integration,
     IntegrationRun,
@@ -72,7 +73,12 @@ class Target:
             )
             return statement.order_by(col(HubRecord.id))
         if kind == "run_history":
+            # a run still owning a hub record, or the run an open conflict came from, stays:
+            # it is how their domain is known
             still_named = exists().where(col(HubRecord.last_run_id) == col(IntegrationRun.id))
+            still_open = exists().where(
+                col(FieldConflict.run_id) == col(IntegrationRun.id), FieldConflict.status == "open"
+            )
             statement = (
                 select(IntegrationRun.id)
                 .join(Integration, col(Integration.id) == col(IntegrationRun.integration_id))
@@ -82,6 +88,7 @@ class Target:
                     col(IntegrationRun.finished_at).is_not(None),
                     col(IntegrationRun.finished_at) < self.cutoff,
                     ~still_named,
+                    ~still_open,
                 )
             )
             return statement.order_by(col(IntegrationRun.id))
@@ -117,6 +124,14 @@ class Target:
         if not ids:
             return 0
         if self.policy.kind == "hub_records":
+            # their conflicts go with them (they may hold the records' sealed values)
+            keys = select(HubRecord.external_key).where(col(HubRecord.id).in_(ids))
+            session.execute(
+                delete(FieldConflict).where(
+                    FieldConflict.entity == self.policy.entity,
+                    col(FieldConflict.external_key).in_(keys),
+                )
+            )
             session.execute(delete(HubRecord).where(col(HubRecord.id).in_(ids)))
         elif self.policy.kind == "run_history":
             session.execute(delete(Reconciliation).where(col(Reconciliation.run_id).in_(ids)))

@@ -26,6 +26,7 @@ from db.models import (
     ApiCall,
     AuditEntry,
     Connector,
+    FieldConflict,
     HubRecord,
     Integration,
     IntegrationRun,
@@ -349,3 +350,20 @@ def test_a_run_left_behind_by_a_stopped_worker_is_marked_failed(ws):
     with read_session(ws.engine) as session:
         first = session.exec(select(RetentionRun).order_by(RetentionRun.id)).first()
     assert first.status == "failed" and "stopped" in first.error_message
+
+
+def test_a_removed_record_takes_its_conflicts_and_a_run_an_open_conflict_names_stays(ws):
+    ids = seed(ws)
+    with transaction(ws) as session:
+        # Marketing's old contact waits in the review queue; Marketing's old run met
+        # another conflict that is still open
+        session.add(FieldConflict(entity="contact", external_key="Marketing-old", field="x"))
+        session.add(FieldConflict(entity="company", external_key="acme", field="y",
+                                  run_id=ids["Marketing old run"]))  # fmt: skip
+    marketing_policies(ws)
+    apply(ws, ADMIN, now=NOW)
+    with read_session(ws.engine) as session:
+        left = {c.external_key for c in session.exec(select(FieldConflict))}
+        runs = set(session.exec(select(IntegrationRun.id)))
+    assert left == {"acme"}
+    assert ids["Marketing old run"] in runs
