@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import uuid
 from datetime import datetime
 
@@ -26,6 +27,7 @@ from core.errors import SwitchboardError
 from core.gateway import Gateway
 from core.health_checks import schedule_monitoring
 from core.heartbeats import beat
+from core.pii_backfill import pii_marks_fingerprint, seal_marked_fields
 from core.retention_runs import apply_if_due, retention_due
 from core.runs import claim_next_run
 from core.sync.engine import SyncRun
@@ -54,6 +56,9 @@ class Worker:
         )
         # the day's retention run, while it goes on
         self.retention_thread: threading.Thread | None = None
+        # what the dictionary marked PII when the hub was last brought up to it
+        self.pii_marks: str | None = None
+        self.pii_checked_at = 0.0
         self.webhooks: WebhookServer | None = None
         if serve_webhooks:
             self.webhooks = WebhookServer(ws, ws.settings.webhook_host, ws.settings.webhook_port)
@@ -130,6 +135,22 @@ class Worker:
         if run is not None:
             log.info("retention #%s %s: %s rows removed", run.id, run.status, run.total_removed)
 
+    def seal_marked_if_changed(self) -> int:
+        """Seal hub values of fields marked PII since, and fill in missing e-mail digests:
+        when the dictionary's marks changed, and at least hourly."""
+        try:
+            marks = pii_marks_fingerprint(self.ws)
+            if marks == self.pii_marks and time.monotonic() - self.pii_checked_at < 3600:
+                return 0
+            changed = seal_marked_fields(self.ws)
+        except (SwitchboardError, SQLAlchemyError) as exc:
+            log.error("could not bring the hub up to the PII marks: %s", exc)
+            return 0
+        self.pii_marks, self.pii_checked_at = pii_marks_fingerprint(self.ws), time.monotonic()
+        if changed:
+            log.info("sealed personal data or digests of %s hub record(s)", changed)
+        return changed
+
     def request_stop(self, *_args: object) -> None:
         log.info("stop requested; finishing the current page")
         self.stopping.set()
@@ -153,8 +174,12 @@ class Worker:
         self.scheduler.every(RETENTION_CHECK_SECONDS).seconds.do(self.apply_retention_if_due).tag(
             "retention"
         )
+        self.scheduler.every(RETENTION_CHECK_SECONDS).seconds.do(self.seal_marked_if_changed).tag(
+            "pii"
+        )
         log.info("worker %s started", self.worker_id)
         self.apply_retention_if_due()
+        self.seal_marked_if_changed()
         self.run_due()
         while not self.stopping.is_set():
             self.scheduler.run_pending()
