@@ -28,7 +28,7 @@ from core.gateway import CallContext, Gateway
 from core.permissions import Action, Actor, require
 from core.pii import email_hint
 from core.privacy import RequestView, pending_result, view
-from core.privacy_targets import deletion_endpoint, locate
+from core.privacy_targets import deletion_endpoint, domains_of, locate
 from core.vault import Sealed
 from core.workspace import Workspace, transaction
 from db.engine import read_session
@@ -67,6 +67,10 @@ def execute_request(
                 "use Retry failed systems for the systems that failed.",
             )
         located = locate(session, request.email_digest, catalog)
+        # a domain lead deletes only where they lead; reaching into other domains takes an
+        # admin (or the leads of those domains)
+        for domain in sorted(domains_of(session, located)):
+            require(actor, Action.HANDLE_PRIVACY_REQUESTS, domain)
         results = json.loads(request.results_json)
         known = {r["connector_id"] for r in results}
         results += [pending_result(t) for t in located.targets if t.connector_id not in known]

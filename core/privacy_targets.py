@@ -14,13 +14,13 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.connectors.catalog import Catalog
 from core.connectors.template import ConnectorTemplate, Stream, WriteEndpoint
 from core.errors import SwitchboardError
 from core.webhooks import webhook_entity
-from db.models import Connector, HubRecord, Integration, System
+from db.models import Connector, HubRecord, Integration, IntegrationRun, System
 
 # a write's match field that holds an e-mail: "email", "email_address", "properties.email"
 _EMAIL_FIELD = re.compile(r"(^|[._\-])e-?mail(_?address)?$", re.IGNORECASE)
@@ -77,6 +77,28 @@ def _deletes(connector: Connector, catalog: Catalog) -> bool:
         return deletion_endpoint(catalog.get(connector.template_id)) is not None
     except SwitchboardError:
         return False
+
+
+def domains_of(session: Session, located: Located) -> set[str]:
+    """The domains a deletion reaches into: each record's (the domain of the flow whose run
+    last wrote it, Marketing when none did) and each target connector's."""
+    run_ids = {row.last_run_id for row in located.rows if row.last_run_id is not None}
+    owners = (
+        dict(
+            session.exec(
+                select(IntegrationRun.id, Integration.domain)
+                .join(Integration, col(Integration.id) == col(IntegrationRun.integration_id))
+                .where(col(IntegrationRun.id).in_(run_ids))
+            ).all()
+        )
+        if run_ids
+        else {}
+    )
+    domains = {owners.get(row.last_run_id, "Marketing") for row in located.rows}
+    targets = {t.connector_id for t in located.targets}
+    if targets:
+        domains |= set(session.exec(select(Connector.domain).where(col(Connector.id).in_(targets))))
+    return domains
 
 
 def locate(session: Session, digest: str, catalog: Catalog) -> Located:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlmodel import select
+
 from core.pii import PiiFields, digester, email_digest
 from core.sync.gate import RecordGate
 from core.sync.hub import IncomingRecord, PiiGuard
@@ -86,3 +88,41 @@ def test_what_is_stored_about_a_refusal_or_a_call_names_no_one(ws):
     assert scrub(said) == 'Member "A•••@Example.com" was permanently deleted'
     path = "/mailchimp/3.0/lists/a1b2c3d4e5/members/81473217063ecf00abd9a3b7a8e13e28"
     assert _without_person(path) == "/mailchimp/3.0/lists/a1b2c3d4e5/members/{hash}"
+
+
+def test_a_domain_lead_deletes_a_person_only_where_they_lead(ws):
+    from core.errors import PermissionDenied
+    from core.gateway import Gateway
+    from core.permissions import Actor, Role
+    from core.privacy import create_request
+    from core.privacy_delete import execute_request
+    from db.models import HubRecord, Integration, IntegrationRun, System
+    from tests.conftest import ADMIN
+
+    digest = email_digest(ws, "dana@example.com")
+    with transaction(ws) as session:
+        crm = System(name="CRM", category="crm")
+        session.add(crm)
+        session.flush()
+        flow = Integration(name="Billing sync", source_system_id=crm.id,
+                           destination_system_id=crm.id, data="Customers",
+                           frequency="daily", method="api", domain="Finance")  # fmt: skip
+        session.add(flow)
+        session.flush()
+        run = IntegrationRun(integration_id=flow.id, status="succeeded")
+        session.add(run)
+        session.flush()
+        session.add(HubRecord(entity="customer", external_key="cus_1", email_digest=digest,
+                              last_run_id=run.id))  # fmt: skip
+    marketing_lead = Actor("mona", Role.LEAD, {"Marketing": Role.LEAD})
+    request = create_request(ws, marketing_lead, "dana@example.com", "gdpr")
+    try:
+        execute_request(ws, marketing_lead, request.id, Gateway())
+    except PermissionDenied as refused:
+        assert "Finance" in refused.message
+    else:
+        raise AssertionError("a Marketing lead deleted a Finance customer")
+    with read_session(ws.engine) as session:
+        assert session.exec(select(HubRecord)).all()
+    done = execute_request(ws, ADMIN, request.id, Gateway())
+    assert done.status == "completed" and done.hub_records_deleted == 1

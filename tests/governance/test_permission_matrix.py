@@ -254,7 +254,16 @@ def person_in_hub(ws: Workspace, _domain: str) -> str:
 
 
 def privacy_request_for(ws: Workspace, domain: str) -> int:
-    return create_request(ws, ADMIN, person_in_hub(ws, domain), "gdpr").id
+    """A request for a person whose hub record a run of a flow of ``domain`` wrote."""
+    email = person_in_hub(ws, domain)
+    run_id = queued_run_in(ws, domain)
+    with transaction(ws) as session:
+        row = session.exec(
+            select(HubRecord).where(HubRecord.external_key == email.split("@")[0])
+        ).one()
+        row.last_run_id = run_id
+        session.add(row)
+    return create_request(ws, ADMIN, email, "gdpr").id
 
 
 def nothing(_ws: Workspace, _domain: str) -> None:
@@ -395,7 +404,7 @@ WRITES: list[Write] = [
           ("privacy_requests",), global_rule=True),
     Write("execute_privacy_request", Action.HANDLE_PRIVACY_REQUESTS, privacy_request_for,
           lambda ws, a, i: execute_request(ws, a, i, Gateway()),
-          ("privacy_requests", "suppressions", "hub_records"), global_rule=True),
+          ("privacy_requests", "suppressions", "hub_records")),
     Write("silence_every_flow", Action.HANDLE_ALERTS, nothing,
           lambda ws, a, _: create_silence(ws, a, integration_id=None, kind="maintenance",
                                           starts_at=_now(), ends_at=_now() + timedelta(hours=1),
