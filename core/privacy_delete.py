@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.connectors.catalog import Catalog, default_catalog
@@ -26,14 +26,14 @@ from core.connectors.writer import StreamWriter, refusal_reason
 from core.errors import EndpointNotFound, InputError, NotFound, SwitchboardError
 from core.gateway import CallContext, Gateway
 from core.permissions import Action, Actor, require
-from core.pii import email_hint
+from core.pii import email_hint, open_text, webhook_aad
 from core.privacy import RequestView, pending_result, view
 from core.privacy_targets import deletion_endpoint, domains_of, locate
 from core.vault import Sealed
 from core.workspace import Workspace, transaction
 from db.engine import read_session
 from db.governance import Consent, PrivacyRequest, Suppression
-from db.models import FieldConflict, HubRecord, utcnow
+from db.models import FieldConflict, HubRecord, WebhookEvent, utcnow
 
 DONE = ("ok", "not_found")
 # how the writer words a record the vendor does not know (a 404 on a path naming it)
@@ -75,6 +75,7 @@ def execute_request(
         known = {r["connector_id"] for r in results}
         results += [pending_result(t) for t in located.targets if t.connector_id not in known]
         removed = _erase(session, request, located.rows)
+        removed["web forms"] = _erase_forms(ws, session, request)
         request.status = "in_progress"
         request.hub_records_deleted = len(located.rows)
         request.results_json = json.dumps(results)
@@ -132,6 +133,24 @@ def _erase(session: Session, request: PrivacyRequest, rows: list[HubRecord]) -> 
     if suppressed is None:
         session.add(Suppression(email_digest=request.email_digest, request_id=request.id))
     return {"conflicts": conflicts, "consents": consents}
+
+
+def _erase_forms(ws: Workspace, session: Session, request: PrivacyRequest) -> int:
+    """Web-form events already handled whose stored body names the person (bodies are
+    sealed, so each is opened to look)."""
+    email = ws.vault.open(
+        Sealed(request.email_nonce, request.email_ciphertext, request.email_key_id),
+        f"privacy_request:{request.email_digest}",
+    ).casefold()
+    gone = []
+    for event_id, body in session.exec(
+        select(WebhookEvent.id, WebhookEvent.body).where(WebhookEvent.status != "pending")
+    ):
+        if email in open_text(ws.vault, webhook_aad(event_id), body).casefold():
+            gone.append(event_id)
+    if gone:
+        session.execute(delete(WebhookEvent).where(col(WebhookEvent.id).in_(gone)))
+    return len(gone)
 
 
 def _send_and_finish(

@@ -12,9 +12,12 @@ from sqlmodel import select
 from core.connectors.secrets import rotate_secrets
 from core.consent import set_flow_consent
 from core.demo import WEBHOOK_SECRET
-from core.pii import email_digest
+from core.gateway import Gateway
+from core.pii import email_digest, open_text
+from core.privacy import create_request
+from core.privacy_delete import execute_request
 from core.vault import load_vault
-from core.webhooks import deliver_pending, receive, sign
+from core.webhooks import deliver_pending, event_aad, receive, sign
 from core.workspace import Workspace, transaction
 from db.engine import read_session
 from db.governance import Consent, Suppression
@@ -218,3 +221,16 @@ def test_a_stored_body_is_resealed_by_a_key_rotation_and_still_delivered(stack: 
     fresh = replace(stack.ws, vault=load_vault(stack.ws.settings))
     assert deliver_pending(fresh) == 1
     assert hub(stack.ws, "form_data")["rotated@example.com"]["firstname"] == "Rita"
+
+
+def test_a_deletion_takes_the_web_forms_that_named_the_person(stack: Stack) -> None:
+    post(stack, {"email": "leaving@example.com", "first_name": "Lee"})
+    post(stack, {"email": "staying@example.com", "first_name": "Sam"})
+    deliver_pending(stack.ws)
+    request = create_request(stack.ws, ADMIN, "Leaving@example.com", "gdpr")
+    # (the connected CRM may or may not be reachable here: the hub's part is what counts)
+    done = execute_request(stack.ws, ADMIN, request.id, Gateway(timeout_seconds=2))
+    assert done.hub_records_deleted == 1
+    [left] = events(stack.ws)
+    assert "staying@example.com" in open_text(stack.ws.vault, event_aad(left.id), left.body)
+    assert set(hub(stack.ws, "form_data")) == {"staying@example.com"}
