@@ -291,9 +291,10 @@ class SyncRun:
                 gated = plan.gate.sort(session, pairs)
         else:
             gated = plan.gate.sort(None, pairs)
-        with read_session(self.ws.engine) as session:
-            # a deletion executed meanwhile holds for the destination too
-            plan.gate.drop_late(session, gated)
+        if plan.destination is not None:
+            with read_session(self.ws.engine) as session:
+                # a deletion executed meanwhile holds for the destination too
+                plan.gate.drop_late(session, gated)
         accepted = gated.passed
         rejected += self._push(plan, accepted)
         with transaction(self.ws) as session:
