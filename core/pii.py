@@ -157,7 +157,7 @@ class PiiFields:
                 if email:
                     return email
         for name, value in values.items():
-            if _named_like_email(name):
+            if named_like_email(name):
                 email = normalise_email(value)
                 if email:
                     return email
@@ -165,7 +165,7 @@ class PiiFields:
 
 
 @lru_cache(maxsize=1024)
-def _named_like_email(name: str) -> bool:
+def named_like_email(name: str) -> bool:
     return bool(_EMAIL_NAME.search(name))
 
 

@@ -11,7 +11,6 @@ when the connector's template declares a delete endpoint that finds a person by 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
@@ -19,11 +18,9 @@ from sqlmodel import Session, col, select
 from core.connectors.catalog import Catalog
 from core.connectors.template import ConnectorTemplate, Stream, WriteEndpoint
 from core.errors import SwitchboardError
+from core.pii import named_like_email
 from core.webhooks import webhook_entity
 from db.models import Connector, HubRecord, Integration, IntegrationRun, System
-
-# a write's match field that holds an e-mail: "email", "email_address", "properties.email"
-_EMAIL_FIELD = re.compile(r"(^|[._\-])e-?mail(_?address)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,7 @@ def deletion_endpoint(template: ConnectorTemplate) -> tuple[Stream, WriteEndpoin
         (stream, write)
         for stream in template.streams
         for write in stream.writes
-        if write.mode == "delete" and write.match_field and _EMAIL_FIELD.search(write.match_field)
+        if write.mode == "delete" and write.match_field and named_like_email(write.match_field)
     ]
     found.sort(key=lambda pair: pair[0].entity != "contact")
     return found[0] if found else None
